@@ -1,0 +1,56 @@
+"""The suggestion list's filters: one FilterSet for the page, the Excel export and the counts."""
+import django_filters
+from django import forms
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from departments.models import Department, Street
+
+from .choices import OPEN_ASSIGNMENT_STATES, Outcome, Source, SuggestionState
+from .models import Assignment, Category, Suggestion
+
+YES_NO = [("1", _("Yes")), ("0", _("No"))]
+
+
+class SuggestionFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("Search"), method="search",
+                                  widget=forms.TextInput(attrs={"type": "search", "placeholder": _("number, title, deputy")}))
+    year = django_filters.NumberFilter(label=_("Year"))
+    source = django_filters.ChoiceFilter(label=_("Source"), choices=Source.choices, empty_label=_("All"))
+    state = django_filters.ChoiceFilter(label=_("State"), choices=SuggestionState.choices, empty_label=_("All"))
+    outcome = django_filters.ChoiceFilter(label=_("Outcome"), choices=Outcome.choices, empty_label=_("All"))
+    department = django_filters.ModelChoiceFilter(label=_("Department"), queryset=Department.objects.all(),
+                                                  method="by_department", empty_label=_("All"))
+    category = django_filters.ModelChoiceFilter(label=_("Category"), queryset=Category.objects.all(),
+                                                empty_label=_("All"))
+    street = django_filters.ModelChoiceFilter(label=_("Street or town"), queryset=Street.objects.all(),
+                                              empty_label=_("All"))
+    is_key = django_filters.ChoiceFilter(label=_("Key suggestion"), choices=YES_NO, method="by_bool",
+                                         empty_label=_("All"))
+    overdue = django_filters.ChoiceFilter(label=_("Overdue"), choices=YES_NO, method="by_overdue",
+                                          empty_label=_("All"))
+
+    class Meta:
+        model = Suggestion
+        fields = ["q", "year", "source", "state", "outcome", "department", "category", "street", "is_key",
+                  "overdue"]
+
+    def search(self, queryset, name, value):
+        value = value.strip()[:100]
+        if not value:
+            return queryset
+        return queryset.filter(Q(number__icontains=value) | Q(title__icontains=value)
+                               | Q(lead_deputy__name__icontains=value))
+
+    def by_department(self, queryset, name, value):
+        return queryset.filter(Exists(Assignment.objects.filter(suggestion=OuterRef("pk"), department=value)
+                                      .exclude(state="returned")))
+
+    def by_bool(self, queryset, name, value):
+        return queryset.filter(**{name: value == "1"})
+
+    def by_overdue(self, queryset, name, value):
+        late = Exists(Assignment.objects.filter(suggestion=OuterRef("pk"), state__in=OPEN_ASSIGNMENT_STATES,
+                                                due_date__lt=timezone.localdate()))
+        return queryset.filter(late) if value == "1" else queryset.exclude(late)

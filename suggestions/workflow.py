@@ -1,0 +1,642 @@
+"""Every change of state of a suggestion, as verb-named functions over one transition table.
+
+Each function locks the rows it changes, checks the move against `TRANSITIONS` and the actor's
+rights, writes an `Event`, saves with `update_fields` and defers side effects (notifications)
+until the transaction commits. Views, the admin, imports and tasks call these functions and never
+set a state field themselves. `actor=None` means the system itself (imports, demo data, tasks):
+rights are not checked then, the rules of the move still are.
+"""
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from departments import scoping
+
+from . import deadlines
+from .choices import (
+    OUTCOME_RANK,
+    OUTCOMES_NEEDING_DATE,
+    AssignmentRole,
+    AssignmentState,
+    ExtensionState,
+    Rating,
+    ReplyState,
+    SuggestionState,
+)
+from .models import (
+    Assignment,
+    Contact,
+    CoOpinion,
+    Event,
+    ExtensionRequest,
+    Feedback,
+    OutcomeRecord,
+    ProgressNote,
+    Reply,
+    Suggestion,
+)
+
+A = AssignmentState
+S = SuggestionState
+OFFICE, HANDLER, LEADER, RATER = "office", "handler", "leader", "rater"
+
+
+class WorkflowError(Exception):
+    """A move the rules forbid; the message is for the user and nothing was changed."""
+
+
+@dataclass(frozen=True)
+class Move:
+    """One allowed move: from which states, to which state (None: unchanged), by whom."""
+
+    sources: frozenset
+    target: str | None
+    who: str
+    role: str | None = None  # for assignment moves: only lead or only co
+    label: str = ""
+
+
+def _m(sources, target, who, role=None, label=""):
+    return Move(frozenset(sources), target, who, role, label)
+
+
+WORKING = {A.HANDLING, A.REHANDLING}
+# Suggestion moves are keyed by the suggestion's state, assignment moves by the assignment's.
+TRANSITIONS = {
+    "update": _m(set(S) - {S.WITHDRAWN}, None, OFFICE, label=gettext_lazy("Edit")),
+    "assign": _m({S.REGISTERED, S.ASSIGNED, S.HANDLING}, None, OFFICE, label=gettext_lazy("Assign")),
+    "withdraw": _m(set(S) - {S.WITHDRAWN}, S.WITHDRAWN, OFFICE, label=gettext_lazy("Withdraw")),
+    "record_feedback": _m({S.REPLIED}, None, RATER, label=gettext_lazy("Record feedback")),
+    "order_rehandling": _m({S.REPLIED}, S.REHANDLING, OFFICE, label=gettext_lazy("Order re-handling")),
+    "accept": _m({A.PENDING}, A.HANDLING, HANDLER, label=gettext_lazy("Accept")),
+    "request_return": _m({A.PENDING, A.HANDLING}, A.RETURN_REQUESTED, HANDLER,
+                         label=gettext_lazy("Ask to return")),
+    "approve_return": _m({A.RETURN_REQUESTED}, A.RETURNED, OFFICE, label=gettext_lazy("Approve return")),
+    "refuse_return": _m({A.RETURN_REQUESTED}, A.HANDLING, OFFICE, label=gettext_lazy("Refuse return")),
+    "add_progress": _m(WORKING | {A.OPINION_SENT, A.REPLIED}, None, HANDLER, label=gettext_lazy("Record progress")),
+    "add_contact": _m(WORKING | {A.REPLIED}, None, HANDLER, label=gettext_lazy("Record contact")),
+    "send_opinion": _m({A.HANDLING}, A.OPINION_SENT, HANDLER, AssignmentRole.CO,
+                       label=gettext_lazy("Send co-handling opinion")),
+    "draft_reply": _m(WORKING, None, HANDLER, AssignmentRole.LEAD, label=gettext_lazy("Draft reply")),
+    "sign_reply": _m(WORKING, A.REPLIED, LEADER, AssignmentRole.LEAD, label=gettext_lazy("Sign and send")),
+    "send_back_reply": _m(WORKING, None, LEADER, AssignmentRole.LEAD, label=gettext_lazy("Send back")),
+    "request_extension": _m(WORKING | {A.PENDING}, None, LEADER, AssignmentRole.LEAD,
+                            label=gettext_lazy("Request extension")),
+    "decide_extension": _m(WORKING | {A.PENDING}, None, OFFICE, AssignmentRole.LEAD,
+                           label=gettext_lazy("Decide extension")),
+    "change_outcome": _m({A.REPLIED}, None, LEADER, AssignmentRole.LEAD, label=gettext_lazy("Change outcome")),
+}
+SUGGESTION_MOVES = {"update", "assign", "withdraw", "record_feedback", "order_rehandling"}
+
+
+def allowed(user, action, obj):
+    """True when `user` (None: the system) may do `action` on `obj` in its current state."""
+    try:
+        _check(user, action, obj)
+    except (WorkflowError, PermissionDenied):
+        return False
+    return True
+
+
+def _check(user, action, obj):
+    move = TRANSITIONS[action]
+    is_suggestion = action in SUGGESTION_MOVES
+    suggestion = obj if is_suggestion else obj.suggestion
+    if not is_suggestion and suggestion.state == S.WITHDRAWN:
+        raise WorkflowError(_("This suggestion has been withdrawn."))
+    if obj.state not in move.sources:
+        raise WorkflowError(_("“%(action)s” is not possible while the state is “%(state)s”.") % {
+            "action": move.label, "state": obj.get_state_display()})
+    if move.role and obj.role != move.role:
+        raise WorkflowError(_("“%(action)s” is for the %(role)s only.") % {
+            "action": move.label, "role": AssignmentRole(move.role).label})
+    if user is None:
+        return move
+    if move.who == OFFICE:
+        ok = scoping.is_coordinator(user)
+    elif move.who == HANDLER:
+        ok = scoping.can_handle(user, obj)
+    elif move.who == LEADER:
+        ok = scoping.can_sign(user, obj) or (action == "change_outcome" and scoping.is_coordinator(user))
+    else:
+        ok = scoping.can_record_feedback(user, suggestion)
+    if not ok:
+        raise PermissionDenied(_("You may not do “%(action)s” here.") % {"action": move.label})
+    return move
+
+
+def _moment(day):
+    """The timeline time of something that happened on `day` (today: now)."""
+    now = timezone.now()
+    if day is None or day >= timezone.localdate(now):
+        return now
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(9, 0)))
+
+
+def _event(suggestion, kind, actor, assignment=None, detail="", day=None, **data):
+    return Event.objects.create(suggestion=suggestion, assignment=assignment, kind=kind, actor=actor,
+                                at=_moment(day), detail=detail, data=data)
+
+
+def _lock_suggestion(suggestion):
+    return Suggestion.objects.select_for_update().get(pk=suggestion.pk)
+
+
+def _lock_assignment(assignment):
+    locked = Assignment.objects.select_for_update().select_related("suggestion", "department").get(pk=assignment.pk)
+    return locked
+
+
+def _today(day):
+    return day or timezone.localdate()
+
+
+def _bump(obj, *fields):
+    obj.version += 1
+    obj.save(update_fields=[*fields, "version"])
+
+
+def _notify(kind, **ids):
+    """Tell the people concerned once the change is committed (never before, never if rolled back)."""
+    from . import notifications
+
+    transaction.on_commit(lambda: notifications.enqueue(kind, **ids))
+
+
+# --- the suggestion ---------------------------------------------------------------------------
+
+@transaction.atomic
+def register(*, actor, year, number, title, lead_deputy, co_deputies=(), registered_on=None, **fields):
+    """Enter a new suggestion (登记). `fields` are the optional model fields (content, source …)."""
+    if actor is not None and not scoping.is_coordinator(actor):
+        raise PermissionDenied(_("Only the district office registers suggestions."))
+    if Suggestion.objects.filter(year=year, number=number).exists():
+        raise WorkflowError(_("Number %(number)s already exists in %(year)s.") % {"number": number, "year": year})
+    suggestion = Suggestion.objects.create(year=year, number=number, title=title, lead_deputy=lead_deputy,
+                                           **fields)
+    if co_deputies:
+        suggestion.co_deputies.set(co_deputies)
+    _event(suggestion, Event.Kind.REGISTERED, actor, day=registered_on, number=number, year=year)
+    return suggestion
+
+
+EDITABLE_FIELDS = ("title", "content", "source", "lead_deputy", "category", "street", "is_key",
+                   "supervising_leader", "is_public", "not_public_reason")
+
+
+@transaction.atomic
+def update(suggestion, *, actor, expected_version=None, co_deputies=None, **changes):
+    """Change a suggestion's details. A stale `expected_version` is refused, never overwritten."""
+    s = _lock_suggestion(suggestion)
+    _check(actor, "update", s)
+    if expected_version is not None and s.version != expected_version:
+        raise WorkflowError(_("Someone else changed this suggestion while you were editing. "
+                              "Reload the page to see their change."))
+    changed = {}
+    for name, value in changes.items():
+        if name not in EDITABLE_FIELDS:
+            raise ValueError(f"{name} is not an editable field")
+        old = getattr(s, name)
+        if old != value:
+            changed[name] = [str(old or ""), str(value or "")]
+            setattr(s, name, value)
+    if co_deputies is not None:
+        before = sorted(d.name for d in s.co_deputies.all())
+        after = sorted(d.name for d in co_deputies)
+        if before != after:
+            s.co_deputies.set(co_deputies)
+            changed["co_deputies"] = ["、".join(before), "、".join(after)]
+    if changed:
+        _bump(s, *[n for n in changed if n != "co_deputies"])
+        _event(s, Event.Kind.UPDATED, actor, changes=changed)
+    return s
+
+
+@transaction.atomic
+def assign(suggestion, *, actor, lead=(), co=(), assigned_on=None):
+    """Give the suggestion to lead departments (主办, several = 分办) and co-handlers (会办)."""
+    s = _lock_suggestion(suggestion)
+    _check(actor, "assign", s)
+    lead, co = list(lead), list(co)
+    if not lead and not s.assignments.filter(role=AssignmentRole.LEAD).exclude(state=A.RETURNED).exists():
+        raise WorkflowError(_("Choose at least one lead department."))
+    overlap = {d.pk for d in lead} & {d.pk for d in co}
+    if overlap:
+        raise WorkflowError(_("A department cannot be both lead and co-handler."))
+    taken = set(s.assignments.exclude(state=A.RETURNED).values_list("department_id", flat=True))
+    already = [d.name for d in lead + co if d.pk in taken]
+    if already:
+        raise WorkflowError(_("Already assigned to: %(names)s.") % {"names": "、".join(already)})
+    on = _today(assigned_on)
+    reply_due = deadlines.reply_deadline(on)
+    opinion_due = deadlines.co_opinion_deadline(on)
+    back = deadlines.return_deadline(on)
+    created = []
+    for role, departments, due in ((AssignmentRole.LEAD, lead, reply_due), (AssignmentRole.CO, co, opinion_due)):
+        months = settings.REPLY_MONTHS if role == AssignmentRole.LEAD else settings.CO_OPINION_MONTHS
+        for department in departments:
+            created.append(Assignment.objects.create(
+                suggestion=s, department=department, role=role, assigned_on=on, due_date=due.date,
+                due_basis=due.basis, due_base=on, due_months=months, return_deadline=back.date))
+    for a in created:
+        _event(s, Event.Kind.ASSIGNED, actor, assignment=a, day=on, department=a.department.name, role=a.role,
+               due_date=a.due_date.isoformat())
+    if s.assigned_on is None:
+        s.assigned_on = on
+        s.save(update_fields=["assigned_on"])
+    _sync(s)
+    _notify("assigned", assignment_ids=[a.pk for a in created])
+    return created
+
+
+@transaction.atomic
+def withdraw(suggestion, *, actor, reason):
+    """Mark a suggestion withdrawn: kept, countable, and out of every open list."""
+    s = _lock_suggestion(suggestion)
+    _check(actor, "withdraw", s)
+    if not reason.strip():
+        raise WorkflowError(_("Give the reason for withdrawing."))
+    s.state = S.WITHDRAWN
+    _bump(s, "state")
+    _event(s, Event.Kind.WITHDRAWN, actor, detail=reason)
+    return s
+
+
+@transaction.atomic
+def record_feedback(suggestion, *, actor, result, attitude, comments="", recorded_on=None):
+    """The deputy's ratings of the latest reply; 不满意 needs comments."""
+    s = _lock_suggestion(suggestion)
+    _check(actor, "record_feedback", s)
+    if Rating.DISSATISFIED in (result, attitude) and not comments.strip():
+        raise WorkflowError(_("A “dissatisfied” rating must come with the deputy's comments."))
+    on = _today(recorded_on)
+    reply = (Reply.objects.filter(assignment__suggestion=s, state=ReplyState.SENT)
+             .order_by("-reply_date", "-pk").first())
+    if reply and reply.reply_date and on < reply.reply_date:
+        raise WorkflowError(_("Feedback cannot be dated before the reply."))
+    fb = Feedback.objects.create(suggestion=s, reply=reply, result=result, attitude=attitude, comments=comments,
+                                 recorded_on=on, recorded_by=actor)
+    s.awaiting_feedback = False
+    _bump(s, "awaiting_feedback")
+    _event(s, Event.Kind.FEEDBACK, actor, detail=comments, day=on, result=result, attitude=attitude)
+    return fb
+
+
+@transaction.atomic
+def order_rehandling(suggestion, *, actor, reason, ordered_on=None):
+    """After dissatisfaction: the lead departments reply again within the re-handling period."""
+    s = _lock_suggestion(suggestion)
+    _check(actor, "order_rehandling", s)
+    if not reason.strip():
+        raise WorkflowError(_("Give the reason for re-handling."))
+    on = _today(ordered_on)
+    due = deadlines.rehandling_deadline(on)
+    leads = list(Assignment.objects.select_for_update().filter(suggestion=s, role=AssignmentRole.LEAD,
+                                                                 state=A.REPLIED))
+    for a in leads:
+        a.state, a.due_date, a.due_basis, a.due_base, a.due_months = (
+            A.REHANDLING, due.date, due.basis, on, settings.REHANDLING_MONTHS)
+        _bump(a, "state", "due_date", "due_basis", "due_base", "due_months")
+    _event(s, Event.Kind.REHANDLING, actor, detail=reason, day=on, due_date=due.date.isoformat())
+    _sync(s)
+    _notify("rehandling", assignment_ids=[a.pk for a in leads])
+    return s
+
+
+# --- an assignment ----------------------------------------------------------------------------
+
+@transaction.atomic
+def accept(assignment, *, actor, accepted_on=None):
+    a = _lock_assignment(assignment)
+    move = _check(actor, "accept", a)
+    a.state, a.accepted_at = move.target, _moment(accepted_on)
+    _bump(a, "state", "accepted_at")
+    _event(a.suggestion, Event.Kind.ACCEPTED, actor, assignment=a, day=accepted_on, department=a.department.name)
+    _sync(a.suggestion)
+    return a
+
+
+@transaction.atomic
+def request_return(assignment, *, actor, reason, requested_on=None):
+    """Ask the office to take back a wrong assignment, within the return window."""
+    a = _lock_assignment(assignment)
+    move = _check(actor, "request_return", a)
+    if not reason.strip():
+        raise WorkflowError(_("Give the reasons for the return."))
+    on = _today(requested_on)
+    if a.return_deadline and on > a.return_deadline:
+        raise WorkflowError(_("The return window closed on %(date)s.") % {"date": a.return_deadline.isoformat()})
+    a.state, a.return_reason = move.target, reason
+    _bump(a, "state", "return_reason")
+    _event(a.suggestion, Event.Kind.RETURN_REQUESTED, actor, assignment=a, detail=reason, day=on,
+           department=a.department.name)
+    _notify("return_requested", assignment_ids=[a.pk])
+    return a
+
+
+@transaction.atomic
+def approve_return(assignment, *, actor, reassign_to=(), decided_on=None):
+    """Take back a wrong assignment and, optionally, give the part to other departments."""
+    a = _lock_assignment(assignment)
+    move = _check(actor, "approve_return", a)
+    a.state = move.target
+    _bump(a, "state")
+    _event(a.suggestion, Event.Kind.RETURN_APPROVED, actor, assignment=a, day=decided_on,
+           department=a.department.name)
+    created = []
+    if reassign_to:
+        kwargs = {"lead": reassign_to} if a.is_lead else {"co": reassign_to}
+        created = assign(a.suggestion, actor=actor, assigned_on=decided_on, **kwargs)
+    else:
+        _sync(a.suggestion)
+    return created
+
+
+@transaction.atomic
+def refuse_return(assignment, *, actor, reason, decided_on=None):
+    a = _lock_assignment(assignment)
+    move = _check(actor, "refuse_return", a)
+    if not reason.strip():
+        raise WorkflowError(_("Tell the department why the return is refused."))
+    a.state = move.target
+    if a.accepted_at is None:
+        a.accepted_at = _moment(decided_on)
+    _bump(a, "state", "accepted_at")
+    _event(a.suggestion, Event.Kind.RETURN_REFUSED, actor, assignment=a, detail=reason, day=decided_on,
+           department=a.department.name)
+    _sync(a.suggestion)
+    return a
+
+
+@transaction.atomic
+def add_progress(assignment, *, actor, text, noted_on=None):
+    a = _lock_assignment(assignment)
+    _check(actor, "add_progress", a)
+    if not text.strip():
+        raise WorkflowError(_("Describe the progress."))
+    note = ProgressNote.objects.create(assignment=a, noted_on=_today(noted_on), text=text, author=actor)
+    _event(a.suggestion, Event.Kind.PROGRESS, actor, assignment=a, detail=text, day=noted_on,
+           department=a.department.name)
+    return note
+
+
+@transaction.atomic
+def add_contact(assignment, *, actor, method, contacted_on, participants, summary):
+    a = _lock_assignment(assignment)
+    _check(actor, "add_contact", a)
+    if contacted_on > timezone.localdate():
+        raise WorkflowError(_("A contact cannot be dated in the future."))
+    contact = Contact.objects.create(assignment=a, method=method, contacted_on=contacted_on,
+                                     participants=participants, summary=summary, author=actor)
+    _event(a.suggestion, Event.Kind.CONTACT, actor, assignment=a, detail=summary, day=contacted_on,
+           department=a.department.name, method=method, participants=participants)
+    return contact
+
+
+@transaction.atomic
+def send_opinion(assignment, *, actor, text, sent_on=None):
+    """A co-handler's written opinion to the lead department."""
+    a = _lock_assignment(assignment)
+    move = _check(actor, "send_opinion", a)
+    if not text.strip():
+        raise WorkflowError(_("Write the opinion."))
+    opinion = CoOpinion.objects.create(assignment=a, text=text, sent_on=_today(sent_on), author=actor)
+    a.state = move.target
+    _bump(a, "state")
+    _event(a.suggestion, Event.Kind.OPINION, actor, assignment=a, detail=text, day=sent_on,
+           department=a.department.name)
+    _notify("opinion_sent", assignment_ids=[a.pk])
+    return opinion
+
+
+def reply_blockers(assignment, on=None):
+    """Why the lead department may not reply yet: missing opinions still due, no contact."""
+    on = _today(on)
+    problems = []
+    waiting = [c for c in Assignment.objects.filter(suggestion_id=assignment.suggestion_id, role=AssignmentRole.CO)
+               .select_related("department")
+               if c.state in (A.PENDING, A.HANDLING, A.RETURN_REQUESTED) and on <= c.due_date]
+    if waiting:
+        problems.append(_("Waiting for the opinion of %(names)s (due %(date)s).") % {
+            "names": "、".join(c.department.name for c in waiting),
+            "date": max(c.due_date for c in waiting).isoformat()})
+    if settings.REQUIRE_CONTACT_BEFORE_REPLY and not assignment.contacts.exists():
+        problems.append(_("Record a contact with the deputy before replying."))
+    return problems
+
+
+@transaction.atomic
+def draft_reply(assignment, *, actor, outcome, body, document_number="", completion_date=None, attachment=None,
+                strict=True, drafted_on=None):
+    """The handler's draft of the reply letter, awaiting the leader's approval.
+
+    `strict=False` skips the opinion and contact rules, for records of earlier years loaded as history.
+    """
+    a = _lock_assignment(assignment)
+    _check(actor, "draft_reply", a)
+    if a.replies.filter(state=ReplyState.PENDING).exists():
+        raise WorkflowError(_("A draft is already waiting for the leader's approval."))
+    if outcome in OUTCOMES_NEEDING_DATE and completion_date is None:
+        raise WorkflowError(_("“Being solved” and “planned” replies must state a completion date."))
+    if strict:
+        problems = reply_blockers(a, drafted_on)
+        if problems:
+            raise WorkflowError(" ".join(problems))
+    round_ = a.replies.filter(state=ReplyState.SENT).count() + 1
+    reply = Reply.objects.create(assignment=a, round=round_, outcome=outcome, body=body,
+                                 document_number=document_number, completion_date=completion_date,
+                                 drafted_by=actor, **({"attachment": attachment} if attachment else {}))
+    _event(a.suggestion, Event.Kind.REPLY_DRAFTED, actor, assignment=a, day=drafted_on, outcome=outcome,
+           round=round_)
+    _notify("reply_drafted", reply_ids=[reply.pk])
+    return reply
+
+
+@transaction.atomic
+def sign_reply(reply, *, actor, reply_date=None, document_number=None, strict=True):
+    """The leader approves, signs and sends the reply: the assignment is replied."""
+    r = Reply.objects.select_for_update().get(pk=reply.pk)
+    a = _lock_assignment(r.assignment)
+    move = _check(actor, "sign_reply", a)
+    if r.state != ReplyState.PENDING:
+        raise WorkflowError(_("Only a draft awaiting approval can be signed."))
+    on = _today(reply_date)
+    if on < a.assigned_on:
+        raise WorkflowError(_("A reply cannot be dated before the assignment."))
+    if strict:
+        problems = reply_blockers(a, on)
+        if problems:
+            raise WorkflowError(" ".join(problems))
+    if document_number:
+        r.document_number = document_number
+    if not r.document_number and strict:
+        raise WorkflowError(_("Give the reply letter's document number."))
+    r.state, r.signed_by, r.reply_date, r.due_date = ReplyState.SENT, actor, on, a.due_date
+    r.on_time = on <= a.due_date
+    r.save(update_fields=["state", "signed_by", "reply_date", "due_date", "on_time", "document_number"])
+    a.state, a.outcome = move.target, r.outcome
+    if a.first_replied_on is None:
+        a.first_replied_on = on
+    _bump(a, "state", "outcome", "first_replied_on")
+    _event(a.suggestion, Event.Kind.REPLY_SIGNED, actor, assignment=a, day=on, outcome=r.outcome,
+           document_number=r.document_number, on_time=r.on_time, round=r.round)
+    _sync(a.suggestion, on=on, reply=r, actor=actor)
+    _notify("reply_signed", reply_ids=[r.pk])
+    return r
+
+
+@transaction.atomic
+def send_back_reply(reply, *, actor, reason):
+    """The leader sends a draft back to the handler for revision."""
+    r = Reply.objects.select_for_update().get(pk=reply.pk)
+    a = _lock_assignment(r.assignment)
+    _check(actor, "send_back_reply", a)
+    if r.state != ReplyState.PENDING:
+        raise WorkflowError(_("Only a draft awaiting approval can be sent back."))
+    if not reason.strip():
+        raise WorkflowError(_("Say what should be revised."))
+    r.state, r.sent_back_reason = ReplyState.SENT_BACK, reason
+    r.save(update_fields=["state", "sent_back_reason"])
+    _event(a.suggestion, Event.Kind.REPLY_SENT_BACK, actor, assignment=a, detail=reason)
+    return r
+
+
+@transaction.atomic
+def change_outcome(assignment, *, actor, outcome, effective_on, note, completion_date=None):
+    """Follow-up: the work is done (or re-planned); the earlier outcome stays in the history."""
+    a = _lock_assignment(assignment)
+    _check(actor, "change_outcome", a)
+    if outcome == a.outcome:
+        raise WorkflowError(_("The outcome is already “%(outcome)s”.") % {"outcome": a.get_outcome_display()})
+    if outcome in OUTCOMES_NEEDING_DATE and completion_date is None:
+        raise WorkflowError(_("“Being solved” and “planned” outcomes must state a completion date."))
+    if a.first_replied_on and effective_on < a.first_replied_on:
+        raise WorkflowError(_("The change cannot be dated before the first reply."))
+    if effective_on > timezone.localdate():
+        raise WorkflowError(_("The change cannot be dated in the future."))
+    before = a.outcome
+    a.outcome = outcome
+    _bump(a, "outcome")
+    _event(a.suggestion, Event.Kind.OUTCOME_CHANGED, actor, assignment=a, detail=note, day=effective_on,
+           before=before, after=outcome, completion_date=completion_date.isoformat() if completion_date else None)
+    _sync(a.suggestion, on=effective_on, actor=actor, note=note)
+    return a
+
+
+@transaction.atomic
+def request_extension(assignment, *, actor, requested_due, reason):
+    a = _lock_assignment(assignment)
+    _check(actor, "request_extension", a)
+    if a.extensions.filter(state=ExtensionState.PENDING).exists():
+        raise WorkflowError(_("An extension request is already waiting for a decision."))
+    if not reason.strip():
+        raise WorkflowError(_("Give the reason for the extension."))
+    if requested_due <= a.due_date:
+        raise WorkflowError(_("The new deadline must be later than the current one (%(date)s).") % {
+            "date": a.due_date.isoformat()})
+    cap = deadlines.extension_cap(a.assigned_on)
+    if requested_due > cap.date:
+        raise WorkflowError(_("An extension may not go beyond %(date)s (%(basis)s).") % {
+            "date": cap.date.isoformat(), "basis": cap.basis})
+    ext = ExtensionRequest.objects.create(assignment=a, requested_due=requested_due, reason=reason,
+                                          requested_by=actor)
+    _event(a.suggestion, Event.Kind.EXTENSION_REQUESTED, actor, assignment=a, detail=reason,
+           requested_due=requested_due.isoformat())
+    _notify("extension_requested", extension_ids=[ext.pk])
+    return ext
+
+
+@transaction.atomic
+def decide_extension(extension, *, actor, approve, deputy_notified_on=None, note=""):
+    """The coordinator approves (the new deadline is in force; the deputy is told) or refuses."""
+    ext = ExtensionRequest.objects.select_for_update().get(pk=extension.pk)
+    a = _lock_assignment(ext.assignment)
+    _check(actor, "decide_extension", a)
+    if ext.state != ExtensionState.PENDING:
+        raise WorkflowError(_("This request has already been decided."))
+    ext.decided_by, ext.decided_at = actor, timezone.now()
+    if approve:
+        due = deadlines.fixed_date(ext.requested_due, _("extension approved to"))
+        ext.state, ext.granted_due = ExtensionState.APPROVED, due.date
+        ext.deputy_notified_on = deputy_notified_on or timezone.localdate()
+        a.due_date, a.due_basis, a.due_base, a.due_months = due.date, due.basis, ext.requested_due, 0
+        _bump(a, "due_date", "due_basis", "due_base", "due_months")
+        _event(a.suggestion, Event.Kind.EXTENSION_APPROVED, actor, assignment=a, detail=note,
+               due_date=due.date.isoformat(), deputy_notified_on=ext.deputy_notified_on.isoformat())
+    else:
+        ext.state = ExtensionState.REFUSED
+        _event(a.suggestion, Event.Kind.EXTENSION_REFUSED, actor, assignment=a, detail=note)
+    ext.save(update_fields=["state", "granted_due", "deputy_notified_on", "decided_by", "decided_at"])
+    return ext
+
+
+@transaction.atomic
+def recompute_deadline(assignment, *, actor=None):
+    """Recompute an open assignment's deadline after a calendar change; record it when it moves."""
+    a = _lock_assignment(assignment)
+    if a.state not in (A.PENDING, A.HANDLING, A.REHANDLING, A.RETURN_REQUESTED) or a.due_base is None:
+        return a
+    if a.due_months:
+        label = _("re-handling ordered") if a.state == A.REHANDLING else (
+            _("assigned") if a.is_lead else _("received"))
+        due = deadlines.months_after(a.due_base, a.due_months, label)
+    else:
+        due = deadlines.fixed_date(a.due_base, _("extension approved to"))
+    if due.date != a.due_date:
+        before = a.due_date
+        a.due_date, a.due_basis = due.date, due.basis
+        _bump(a, "due_date", "due_basis")
+        _event(a.suggestion, Event.Kind.DEADLINE_CHANGED, actor, assignment=a, detail=due.basis,
+               before=before.isoformat(), after=due.date.isoformat())
+    return a
+
+
+# --- the suggestion's state follows from its assignments ---------------------------------------
+
+def _sync(suggestion, on=None, reply=None, actor=None, note=""):
+    """Derive the suggestion's state, outcome and reply figures from its lead assignments."""
+    s = suggestion
+    if s.state == S.WITHDRAWN:
+        return
+    active = list(Assignment.objects.filter(suggestion=s).exclude(state=A.RETURNED)
+                  .values_list("role", "state", "outcome", "first_replied_on"))
+    leads = [row for row in active if row[0] == AssignmentRole.LEAD]
+    states = {row[1] for row in leads}
+    if not leads:
+        state = S.REGISTERED
+    elif A.REHANDLING in states:
+        state = S.REHANDLING
+    elif states == {A.REPLIED}:
+        state = S.REPLIED
+    elif states & {A.HANDLING, A.REPLIED} or any(row[1] != A.PENDING for row in active):
+        state = S.HANDLING
+    else:
+        state = S.ASSIGNED
+    fields = []
+    if state != s.state:
+        s.state = state
+        fields.append("state")
+    outcomes = [row[2] for row in leads]
+    if leads and all(outcomes):
+        outcome = min(outcomes, key=OUTCOME_RANK.__getitem__)
+        if outcome != s.outcome:
+            s.outcome = outcome
+            fields.append("outcome")
+            OutcomeRecord.objects.create(suggestion=s, outcome=outcome, effective_on=_today(on), reply=reply,
+                                         note=note, recorded_by=actor)
+    if state == S.REPLIED and s.first_replied_on is None and all(row[3] for row in leads):
+        s.first_replied_on = max(row[3] for row in leads)
+        s.replied_on_time = not Reply.objects.filter(assignment__suggestion=s, round=1, state=ReplyState.SENT,
+                                                     on_time=False).exists()
+        fields += ["first_replied_on", "replied_on_time"]
+    if reply is not None and state == S.REPLIED:
+        s.awaiting_feedback = True
+        fields.append("awaiting_feedback")
+    if fields:
+        _bump(s, *fields)

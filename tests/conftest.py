@@ -1,0 +1,31 @@
+import os
+
+import pytest
+
+from tests.base import Personas
+
+
+@pytest.fixture
+def people(db):
+    return Personas.create()
+
+
+def _service(variable, prefix):
+    """Skip (or, under REQUIRE_SERVICES=1 as in CI, fail) when a server is not configured."""
+    value = os.environ.get(variable, "")
+    if not value.startswith(prefix):
+        message = f"set {variable}={prefix}… to run this test against a real server"
+        if os.environ.get("REQUIRE_SERVICES") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    return value
+
+
+@pytest.fixture
+def require_postgres():
+    return _service("DATABASE_URL", "postgres")
+
+
+@pytest.fixture
+def require_redis():
+    return _service("REDIS_URL", "redis")
