@@ -1,0 +1,1 @@
+"""Celery tasks of the suggestions app (autodiscovered by config.celery_app)."""
