@@ -14,8 +14,8 @@ YES_NO = [("1", _("Yes")), ("0", _("No"))]
 
 
 class SuggestionFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label=_("Search"), method="search",
-                                  widget=forms.TextInput(attrs={"type": "search", "placeholder": _("number, title, deputy")}))
+    q = django_filters.CharFilter(label=_("Search"), method="search", widget=forms.TextInput(
+        attrs={"type": "search", "placeholder": _("number, title, deputy")}))
     year = django_filters.NumberFilter(label=_("Year"))
     source = django_filters.ChoiceFilter(label=_("Source"), choices=Source.choices, empty_label=_("All"))
     state = django_filters.ChoiceFilter(label=_("State"), choices=SuggestionState.choices, empty_label=_("All"))

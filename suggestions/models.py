@@ -170,6 +170,9 @@ class ProgressNote(models.Model):
         ordering = ["noted_on", "pk"]
         verbose_name = _("progress note")
 
+    def __str__(self):
+        return f"{self.noted_on} {self.text[:30]}"
+
 
 class Contact(models.Model):
     """A contact with the deputy before replying (面商): visit, phone, meeting or site survey."""
@@ -186,6 +189,9 @@ class Contact(models.Model):
         ordering = ["contacted_on", "pk"]
         verbose_name = _("contact with the deputy")
 
+    def __str__(self):
+        return f"{self.contacted_on} {self.get_method_display()} {self.participants}"
+
 
 class CoOpinion(models.Model):
     """A co-handling department's written opinion (会办意见) to the lead department."""
@@ -199,6 +205,9 @@ class CoOpinion(models.Model):
     class Meta:
         ordering = ["sent_on", "pk"]
         verbose_name = _("co-handling opinion")
+
+    def __str__(self):
+        return f"{self.assignment} {self.sent_on}"
 
 
 class Reply(models.Model):
@@ -226,6 +235,9 @@ class Reply(models.Model):
         verbose_name_plural = _("replies")
         indexes = [models.Index(fields=["state", "reply_date"])]
 
+    def __str__(self):
+        return f"{self.assignment} #{self.round} {self.get_outcome_display()}"
+
 
 class OutcomeRecord(models.Model):
     """The suggestion's outcome from a date on: the history that as-of reports read."""
@@ -242,6 +254,9 @@ class OutcomeRecord(models.Model):
         ordering = ["effective_on", "pk"]
         verbose_name = _("outcome record")
         indexes = [models.Index(fields=["suggestion", "effective_on"])]
+
+    def __str__(self):
+        return f"{self.effective_on} {self.get_outcome_display()}"
 
 
 class Feedback(models.Model):
@@ -262,6 +277,9 @@ class Feedback(models.Model):
         verbose_name_plural = _("feedback")
         indexes = [models.Index(fields=["suggestion", "recorded_on"])]
 
+    def __str__(self):
+        return f"{self.recorded_on} {self.get_result_display()}/{self.get_attitude_display()}"
+
 
 class ExtensionRequest(models.Model):
     """A leader's request to extend the reply deadline, decided by the coordinator."""
@@ -281,6 +299,9 @@ class ExtensionRequest(models.Model):
     class Meta:
         ordering = ["pk"]
         verbose_name = _("extension request")
+
+    def __str__(self):
+        return f"{self.assignment} → {self.requested_due} ({self.get_state_display()})"
 
 
 class Event(models.Model):
@@ -323,6 +344,9 @@ class Event(models.Model):
         verbose_name = _("event")
         indexes = [models.Index(fields=["suggestion", "at"])]
 
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.get_kind_display()}"
+
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise ValueError("events are append-only")
@@ -364,6 +388,9 @@ class Notification(models.Model):
         verbose_name = _("notification")
         indexes = [models.Index(fields=["recipient", "read_at"])]
 
+    def __str__(self):
+        return self.text
+
 
 class ImportJob(models.Model):
     """An uploaded spreadsheet being checked or imported; a reload of the page finds its progress."""
@@ -391,3 +418,6 @@ class ImportJob(models.Model):
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("import")
+
+    def __str__(self):
+        return f"{self.original_name} ({self.get_state_display()})"

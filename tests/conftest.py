@@ -29,3 +29,9 @@ def require_postgres():
 @pytest.fixture
 def require_redis():
     return _service("REDIS_URL", "redis")
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """Password hashing is deliberately slow; tests do not need it to be."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,217 @@
+"""The suggestion pages, as each persona uses them; the other department always gets 404."""
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from suggestions import workflow
+from suggestions.models import Event, Suggestion
+from tests.base import PASSWORD
+
+
+def login(client, user):
+    assert client.login(username=user.username, password=PASSWORD)
+    return client
+
+
+def detail(s):
+    return reverse("suggestions:detail", args=[s.pk])
+
+
+def test_it_sends_anonymous_users_to_login(client, people):
+    s = people.assigned()
+    for url in (reverse("suggestions:dashboard"), reverse("suggestions:list"), detail(s),
+                reverse("suggestions:create")):
+        r = client.get(url)
+        assert r.status_code == 302 and r["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.parametrize("who", ["office", "liaison", "handler", "leader", "handler2", "leader2"])
+def test_it_shows_the_dashboard_to_every_role(client, people, who):
+    people.assigned(co=[people.dept2])
+    r = login(client, getattr(people, who)).get(reverse("suggestions:dashboard"))
+    assert r.status_code == 200
+
+
+def test_it_lists_only_the_departments_own_suggestions(client, people):
+    mine = people.assigned("2025001")
+    other = people.assigned("2025002", lead=people.dept2)
+    r = login(client, people.handler).get(reverse("suggestions:list"))
+    assert list(r.context["page"].object_list) == [mine]
+    assert login(client, people.handler2).get(reverse("suggestions:list")).context["page"].paginator.count == 1
+    r = login(client, people.office).get(reverse("suggestions:list"))
+    assert {s.pk for s in r.context["page"]} == {mine.pk, other.pk}
+    assert other.title in r.content.decode()
+
+
+def test_it_gives_the_other_department_404_on_detail_and_every_step(client, people):
+    s = people.assigned()
+    a = s.assignments.get()
+    login(client, people.handler2)
+    assert client.get(detail(s)).status_code == 404
+    assert client.get(reverse("suggestions:edit", args=[s.pk])).status_code == 404
+    assert client.post(reverse("suggestions:assignment_step", args=[a.pk, "accept"])).status_code == 404
+    assert client.post(reverse("suggestions:suggestion_step", args=[s.pk, "record_feedback"])).status_code == 404
+    a.refresh_from_db()
+    assert a.state == "pending"
+
+
+def test_it_forbids_read_only_users_with_403(client, people):
+    s = people.assigned()
+    a = s.assignments.get()
+    login(client, people.liaison)
+    assert client.get(detail(s)).status_code == 200
+    assert client.post(reverse("suggestions:assignment_step", args=[a.pk, "accept"])).status_code == 403
+    assert client.get(reverse("suggestions:create")).status_code == 403
+    assert client.get(reverse("suggestions:edit", args=[s.pk])).status_code == 403
+
+
+def test_it_shows_a_co_handler_the_suggestion_it_shares(client, people):
+    s = people.assigned(co=[people.dept2], on=timezone.localdate())
+    r = login(client, people.handler2).get(detail(s))
+    assert r.status_code == 200
+    names = {x["name"] for a in r.context["assignments"] for x in a.actions}
+    assert names == {"accept", "request_return"}
+    old = people.assigned("2025002", co=[people.dept2], on=dt.date(2025, 3, 3))
+    r = login(client, people.handler2).get(detail(old))
+    assert {x["name"] for a in r.context["assignments"] for x in a.actions} == {"accept"}  # return window closed
+
+
+def test_it_registers_and_assigns_from_one_form(client, people):
+    login(client, people.office)
+    r = client.post(reverse("suggestions:create"), {
+        "year": 2025, "number": "2025100", "title": "关于宝山路沿线整体绿化改造的建议", "content": "…",
+        "source": "session", "lead_deputy_name": "李代表", "co_deputy_names": "赵代表、钱代表",
+        "category": people.category.pk, "street": people.street.pk, "is_public": "on",
+        "lead": [people.dept.pk], "co": [people.dept2.pk], "assigned_on": "2025-03-03"})
+    s = Suggestion.objects.get(number="2025100")
+    assert r.status_code == 302 and r["Location"] == detail(s)
+    assert s.state == "assigned" and s.lead_deputy.name == "李代表"
+    assert sorted(d.name for d in s.co_deputies.all()) == ["赵代表", "钱代表"]
+    assert {(a.department_id, a.role) for a in s.assignments.all()} == {(people.dept.pk, "lead"),
+                                                                         (people.dept2.pk, "co")}
+
+
+def test_it_explains_bad_registration_input_and_saves_nothing(client, people):
+    people.suggestion("2025001")
+    login(client, people.office)
+    r = client.post(reverse("suggestions:create"), {
+        "year": 2025, "number": "2025001", "title": "", "source": "session", "lead_deputy_name": "李代表",
+        "is_key": "on", "lead": [people.dept.pk], "co": [people.dept.pk]})
+    assert r.status_code == 400
+    form = r.context["form"]
+    assert "title" in form.errors and "supervising_leader" in form.errors
+    assert Suggestion.objects.count() == 1
+    r = client.post(reverse("suggestions:create"), {
+        "year": 2025, "number": "2025001", "title": "重复", "source": "session", "lead_deputy_name": "李代表",
+        "is_public": "on"})
+    assert r.status_code == 400 and "2025001" in str(r.context["form"].errors["number"])
+    assert Suggestion.objects.count() == 1
+
+
+def test_it_takes_a_suggestion_through_the_whole_handling_in_the_browser(client, people):
+    s = people.assigned(co=[people.dept2], on=dt.date(2025, 3, 3))
+    lead = s.assignments.get(role="lead")
+    co = s.assignments.get(role="co")
+
+    def post(user, url, data=None):
+        login(client, user)
+        return client.post(url, data or {})
+
+    step = lambda a, name: reverse("suggestions:assignment_step", args=[a.pk, name])  # noqa: E731
+    assert post(people.handler, step(lead, "accept")).status_code == 302
+    assert post(people.handler2, step(co, "accept")).status_code == 302
+    r = post(people.handler2, step(co, "send_opinion"), {f"send_opinion-{co.pk}-text": "同意主办意见"})
+    assert r.status_code == 302
+    r = post(people.handler, step(lead, "add_contact"), {
+        f"add_contact-{lead.pk}-method": "visit", f"add_contact-{lead.pk}-contacted_on": "2025-03-20",
+        f"add_contact-{lead.pk}-participants": "王代表", f"add_contact-{lead.pk}-summary": "实地走访"})
+    assert r.status_code == 302
+    r = post(people.handler, step(lead, "draft_reply"), {
+        f"draft_reply-{lead.pk}-outcome": "solved", f"draft_reply-{lead.pk}-body": "已更新标识",
+        f"draft_reply-{lead.pk}-document_number": "静建函〔2025〕8号"})
+    assert r.status_code == 302
+    reply = lead.replies.get()
+    r = post(people.handler, reverse("suggestions:reply_step", args=[reply.pk, "sign_reply"]))
+    assert r.status_code == 403  # a handler does not sign
+    r = post(people.leader, reverse("suggestions:reply_step", args=[reply.pk, "sign_reply"]),
+             {f"sign_reply-{reply.pk}-reply_date": "2025-04-02"})
+    assert r.status_code == 302
+    r = post(people.liaison, reverse("suggestions:suggestion_step", args=[s.pk, "record_feedback"]), {
+        "record_feedback-result": "dissatisfied", "record_feedback-attitude": "satisfied",
+        "record_feedback-comments": "", "record_feedback-recorded_on": "2025-04-10"})
+    assert r.status_code == 400  # 不满意 without comments
+    r = post(people.liaison, reverse("suggestions:suggestion_step", args=[s.pk, "record_feedback"]), {
+        "record_feedback-result": "dissatisfied", "record_feedback-attitude": "satisfied",
+        "record_feedback-comments": "标识仍不清楚", "record_feedback-recorded_on": "2025-04-10"})
+    assert r.status_code == 302
+    r = post(people.office, reverse("suggestions:suggestion_step", args=[s.pk, "order_rehandling"]), {
+        "order_rehandling-reason": "代表不满意", "order_rehandling-ordered_on": "2025-04-11"})
+    assert r.status_code == 302
+    s.refresh_from_db()
+    assert s.state == "rehandling"
+    kinds = list(s.events.order_by("pk").values_list("kind", flat=True))
+    assert kinds == ["registered", "assigned", "assigned", "accepted", "accepted", "opinion", "contact",
+                     "reply_drafted", "reply_signed", "feedback", "rehandling"]
+    page = login(client, people.office).get(detail(s)).content.decode()
+    for text in ("同意主办意见", "实地走访", "静建函〔2025〕8号", "标识仍不清楚", "代表不满意"):
+        assert text in page
+
+
+def test_it_shows_a_workflow_refusal_as_a_message_and_changes_nothing(client, people):
+    s = people.assigned()
+    a = s.assignments.get()
+    workflow.accept(a, actor=people.handler)
+    login(client, people.handler)
+    before = Event.objects.count()
+    r = client.post(reverse("suggestions:assignment_step", args=[a.pk, "draft_reply"]), {
+        f"draft_reply-{a.pk}-outcome": "solved", f"draft_reply-{a.pk}-body": "答复"})
+    assert r.status_code == 400
+    assert "contact" in r.content.decode().lower() or "面商" in r.content.decode() or "联系" in r.content.decode()
+    assert Event.objects.count() == before and not a.replies.exists()
+
+
+def test_it_refuses_an_edit_from_a_stale_page(client, people):
+    s = people.suggestion()
+    login(client, people.office)
+    data = {"title": "新标题", "source": "session", "lead_deputy_name": "王代表", "is_public": "on",
+            "version": s.version, "content": ""}
+    assert client.post(reverse("suggestions:edit", args=[s.pk]), data).status_code == 302
+    data["title"] = "另一个标题"
+    r = client.post(reverse("suggestions:edit", args=[s.pk]), data)  # same, now stale, version
+    assert r.status_code == 409
+    s.refresh_from_db()
+    assert s.title == "新标题"
+
+
+def _queries(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.parametrize("who", ["office", "handler"])
+def test_it_keeps_the_list_and_dashboard_queries_constant(client, people, who):
+    for i in range(3):
+        people.replied(f"2025{i:03d}")
+    login(client, getattr(people, who))
+    small = [_queries(client, reverse(n)) for n in ("suggestions:list", "suggestions:dashboard")]
+    for i in range(3, 30):
+        people.assigned(f"2025{i:03d}", co=[people.dept2])
+    large = [_queries(client, reverse(n)) for n in ("suggestions:list", "suggestions:dashboard")]
+    assert small == large
+
+
+def test_it_keeps_the_detail_queries_constant(client, people):
+    s = people.replied("2025001")
+    login(client, people.office)
+    small = _queries(client, detail(s))
+    a = s.assignments.get()
+    for i in range(10):
+        workflow.add_progress(a, actor=people.handler, text=f"进展 {i}")
+        workflow.add_contact(a, actor=people.handler, method="phone", contacted_on=dt.date(2025, 4, 2),
+                             participants="王代表", summary="回访")
+    assert _queries(client, detail(s)) == small
