@@ -43,8 +43,7 @@ def dashboard(request):
     panels = []
 
     def panel(key, title, rows, kind="assignments"):
-        rows = list(rows[:10])
-        panels.append({"key": key, "title": title, "rows": rows, "kind": kind})
+        panels.append({"key": key, "title": title, "count": rows.count(), "rows": list(rows[:10]), "kind": kind})
 
     if a.coordinator:
         panel("unassigned", _("Registered, not yet assigned"),
