@@ -2,6 +2,7 @@
 `suggestions.workflow`, so the admin cannot skip a step or lose an event."""
 from django.contrib import admin
 
+from . import workflow
 from .models import Assignment, Category, Deputy, Event, ImportJob, Notification, Suggestion
 
 STATE_FIELDS = ("state", "outcome", "first_replied_on", "replied_on_time", "assigned_on", "awaiting_feedback",
@@ -59,6 +60,18 @@ class SuggestionAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def save_model(self, request, obj, form, change):
+        """Details change through the workflow, so the timeline records them like any other change."""
+        changes = {f: form.cleaned_data[f] for f in form.changed_data if f in workflow.EDITABLE_FIELDS}
+        if changes:
+            workflow.update(obj, actor=request.user, **changes)
+
+    def save_related(self, request, form, formsets, change):
+        for formset in formsets:  # read-only inlines: nothing to save, but the admin reads what was saved
+            self.save_formset(request, form, formset, change)
+        if "co_deputies" in form.changed_data:
+            workflow.update(form.instance, actor=request.user, co_deputies=form.cleaned_data["co_deputies"])
 
 
 @admin.register(Event)

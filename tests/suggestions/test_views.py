@@ -215,3 +215,24 @@ def test_it_keeps_the_detail_queries_constant(client, people):
         workflow.add_contact(a, actor=people.handler, method="phone", contacted_on=dt.date(2025, 4, 2),
                              participants="王代表", summary="回访")
     assert _queries(client, detail(s)) == small
+
+
+def test_it_records_an_admin_edit_on_the_timeline(client, people):
+    s = people.suggestion()
+    people.office.is_staff = people.office.is_superuser = True
+    people.office.save()
+    login(client, people.office)
+    url = reverse("admin:suggestions_suggestion_change", args=[s.pk])
+    page = client.get(url)
+    assert page.status_code == 200
+    data = {"year": s.year, "number": s.number, "title": "管理员修改的标题", "content": s.content, "source": s.source,
+            "lead_deputy": s.lead_deputy_id, "category": s.category_id, "street": s.street_id,
+            "supervising_leader": "", "is_public": "on", "not_public_reason": "",
+            "assignments-TOTAL_FORMS": 0, "assignments-INITIAL_FORMS": 0,
+            "events-TOTAL_FORMS": 1, "events-INITIAL_FORMS": 1}
+    r = client.post(url, data)
+    assert r.status_code == 302, r.content.decode()[:2000]
+    s.refresh_from_db()
+    assert s.title == "管理员修改的标题"
+    e = s.events.order_by("pk").last()
+    assert e.kind == "updated" and e.actor == people.office and e.data["changes"]["title"][1] == "管理员修改的标题"
