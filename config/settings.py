@@ -3,10 +3,12 @@
 Each value comes through a small helper that refuses a malformed value loudly, so a typo in a
 deployment fails at start-up rather than at three in the morning.
 """
+import datetime
 import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -54,6 +56,9 @@ if not SECRET_KEY:
     SECRET_KEY = _DEV_SECRET
 elif SECRET_KEY == _DEV_SECRET and not DEBUG:
     raise ImproperlyConfigured("SECRET_KEY is the development default; set a real one")
+elif not DEBUG and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure-")):
+    # What `check --deploy` only warns about (security.W009) stops a production start here.
+    raise ImproperlyConfigured("SECRET_KEY must be at least 50 random characters when DEBUG is off")
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"] if DEBUG else [])
 
 INSTALLED_APPS = [
@@ -67,10 +72,16 @@ INSTALLED_APPS = [
     "departments",
     "suggestions",
     "reports",
+    "ops",
+    "axes",
+    "audit",
+    "supervision",
+    "public",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "ops.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -79,6 +90,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "audit.middleware.AuditMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -125,6 +138,27 @@ LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 8 * 3600)
 SESSION_SAVE_EVERY_REQUEST = True
+
+# Login throttling (django-axes): LOGIN_FAILURE_LIMIT failures for one user name, or from one
+# address, lock that name or address for LOGIN_LOCKOUT_MINUTES. The backend only watches; the
+# ModelBackend after it logs people in. A success does not reset the count: otherwise one valid
+# account would let an insider keep guessing another's password from the same address.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=envint("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = False
+AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
+AXES_CLIENT_IP_CALLABLE = "audit.context.client_ip"
+AXES_ENABLE_ADMIN = True
+AXES_VERBOSE = False  # no start-up banner in every command's output; lockouts are still logged
+# Proxies of ours in front of Django (nginx: 1). With 0, X-Forwarded-For is ignored: anyone can send it.
+TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0)
+# Apps whose rows the audit trail records (audit.receivers); apps not installed are skipped.
+AUDITED_APPS = ["departments", "suggestions", "supervision", "auth"]
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -176,6 +210,14 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 REMINDER_HOUR = envint("REMINDER_HOUR", 8)
 REMINDER_MINUTE = envint("REMINDER_MINUTE", 30)
+# The daily reminder scan at REMINDER_HOUR:REMINDER_MINUTE in CELERY_TIMEZONE (Asia/Shanghai), every
+# day: the task itself skips the calendar's non-working days, which a crontab cannot know.
+CELERY_BEAT_SCHEDULE = {
+    "send-reminders": {"task": "suggestions.send_reminders",
+                       "schedule": crontab(hour=REMINDER_HOUR, minute=REMINDER_MINUTE)},
+}
+# Where the links in e-mails point: the address people open the site at.
+SITE_URL = envstr("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 EMAIL_HOST = envstr("EMAIL_HOST")
 if EMAIL_HOST:
@@ -197,9 +239,13 @@ RETURN_WORKDAYS = envint("RETURN_WORKDAYS", 7)
 REHANDLING_MONTHS = envint("REHANDLING_MONTHS", 1)
 REQUIRE_CONTACT_BEFORE_REPLY = envbool("REQUIRE_CONTACT_BEFORE_REPLY", True)
 REMINDER_THRESHOLDS = [int(x) for x in envlist("REMINDER_THRESHOLDS", ["10", "5", "2", "0"])]
+# Key suggestions report progress once per period of this many days (7: weekly, from Monday).
+KEY_REPORT_PERIOD_DAYS = envint("KEY_REPORT_PERIOD_DAYS", 7)
 
 IMPORT_MAX_BYTES = envint("IMPORT_MAX_BYTES", 20 * 1024 * 1024)
 IMPORT_MAX_ROWS = envint("IMPORT_MAX_ROWS", 50000)
+# A browser import of more rows than this runs in a Celery worker, with a progress page.
+IMPORT_BACKGROUND_ROWS = envint("IMPORT_BACKGROUND_ROWS", 500)
 UPLOAD_MAX_BYTES = envint("UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
 
 LOGGING = {
@@ -208,6 +254,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
 }
+
+# Sent with every page by ops.middleware: pages keep their scripts and styles in static/ files.
+CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                           "frame-ancestors 'none'; form-action 'self'; base-uri 'self'")
 
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -218,3 +268,11 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     X_FRAME_OPTIONS = "DENY"
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+    SESSION_COOKIE_HTTPONLY = True
+    # No script reads the CSRF cookie (forms carry the token in a field), so it can be HttpOnly.
+    CSRF_COOKIE_HTTPONLY = True
+    # The container probe and load balancers ask /healthz over plain HTTP, behind the TLS proxy.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    # Needed only when the proxy does not pass the Host people typed: e.g. https://jianyi.example.gov.cn
+    CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])

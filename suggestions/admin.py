@@ -103,3 +103,6 @@ class NotificationAdmin(admin.ModelAdmin):
 class ImportJobAdmin(admin.ModelAdmin):
     list_display = ["created_at", "original_name", "state", "total_rows", "created_by"]
     readonly_fields = ["errors", "summary"]
+
+# The working-day calendar has its own module (its admin and what a change to it sets off).
+from . import calendar_admin  # noqa: E402, F401

@@ -140,3 +140,17 @@ def workdays_until(start, end):
         if is_workday(day):
             count += step
     return count
+
+
+def calendar_warning(today):
+    """The coordinators' dashboard warning when this year, or a later year a deadline set today may
+    fall in, has no calendar yet (its deadlines assume Monday to Friday); None when all is entered."""
+    longest = max(settings.REPLY_MONTHS, settings.EXTENSION_CAP_MONTHS, settings.CO_OPINION_MONTHS,
+                  settings.REHANDLING_MONTHS)
+    # The longest period, plus the longest run of holidays a deadline can be moved across.
+    horizon = add_months(today, longest) + dt.timedelta(days=15)
+    missing = [str(y) for y in range(today.year, horizon.year + 1) if y not in known_years()]
+    if not missing:
+        return None
+    return _("The holiday schedule of %(years)s has not been entered yet: deadlines there assume Monday to "
+             "Friday.") % {"years": "、".join(missing)}

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from departments.models import Department
 
+from . import uploads
 from .choices import OUTCOMES_NEEDING_DATE, ContactMethod, Outcome, Rating, Source
 from .models import Deputy, Suggestion
 
@@ -55,6 +56,9 @@ class SuggestionForm(forms.ModelForm):
     co_deputy_names = forms.CharField(label=_("Co-signing deputies"), required=False, max_length=500,
                                       help_text=_("Separate names with 、 or commas."))
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    field_order = ["year", "number", "title", "content", "source", "lead_deputy_name", "co_deputy_names",
+                   "category", "street", "is_key", "supervising_leader", "is_public", "not_public_reason"]
 
     class Meta:
         model = Suggestion
@@ -187,16 +191,11 @@ class ReplyForm(forms.Form):
     attachment = forms.FileField(label=_("Attachment (PDF or Word)"), required=False)
 
     def clean_attachment(self):
+        """Checked by content (PDF, .doc, .docx; not any zip) and stored under a generated name."""
         f = self.cleaned_data.get("attachment")
         if f is None:
             return f
-        if f.size > settings.UPLOAD_MAX_BYTES:
-            raise forms.ValidationError(_("The file is larger than the allowed size."))
-        head = f.read(8)
-        f.seek(0)
-        if not (head.startswith(b"%PDF") or head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0")):
-            raise forms.ValidationError(_("Attach a PDF or Word document."))
-        return f
+        return uploads.checked_attachment(f, settings.UPLOAD_MAX_BYTES)
 
     def clean(self):
         data = super().clean()

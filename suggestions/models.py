@@ -421,3 +421,60 @@ class ImportJob(models.Model):
 
     def __str__(self):
         return f"{self.original_name} ({self.get_state_display()})"
+
+
+class Reminder(models.Model):
+    """One deadline reminder to one person, recorded before it is sent so that it goes out once.
+
+    An item of a handler's or leader's daily digest is keyed (recipient, assignment, threshold,
+    scan date); a coordinator's daily overdue summary has no assignment and is keyed (recipient,
+    kind, scan date). `suggestions.reminders` explains how the states make sending exactly-once.
+    """
+
+    OVERDUE = -1  # the threshold of an item past its deadline
+
+    class Kind(models.TextChoices):
+        DIGEST = "digest", _("Deadline digest")
+        SUMMARY = "summary", _("Overdue summary")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting to be sent")
+        SENDING = "sending", _("Being sent")
+        SENT = "sent", _("Sent")
+        DROPPED = "dropped", _("Not sent: no longer open")
+        FAILED = "failed", _("E-mail failed")
+
+    recipient = models.ForeignKey(USER, verbose_name=_("recipient"), on_delete=models.CASCADE,
+                                  related_name="reminders")
+    assignment = models.ForeignKey(Assignment, verbose_name=_("assignment"), null=True, blank=True,
+                                   on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.DIGEST)
+    threshold = models.SmallIntegerField(_("working days before the deadline"))
+    scan_date = models.DateField(_("date"))
+    state = models.CharField(_("state"), max_length=8, choices=State.choices, default=State.PENDING)
+    # Which delivery attempt holds the row, and since when: a claim older than the lease is retried.
+    claim = models.CharField(max_length=32, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    emailed = models.BooleanField(_("e-mailed"), default=False)
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-scan_date", "recipient_id", "pk"]
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "assignment", "threshold", "scan_date"],
+                                    name="one_reminder_per_item_threshold_and_day"),
+            models.UniqueConstraint(fields=["recipient", "kind", "scan_date"],
+                                    condition=models.Q(assignment__isnull=True), name="one_summary_per_day"),
+        ]
+        indexes = [
+            models.Index(fields=["state", "recipient"]),
+            models.Index(fields=["scan_date"]),
+        ]
+
+    def __str__(self):
+        return f"{self.scan_date} {self.recipient} {self.get_kind_display()} {self.threshold}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import io_views, reminder_views, views
 
 app_name = "suggestions"
 urlpatterns = [
@@ -15,4 +15,9 @@ urlpatterns = [
     path("replies/<int:pk>/<slug:step>/", views.reply_step, name="reply_step"),
     path("extensions/<int:pk>/decide/", views.extension_step, name="extension_step"),
     path("notifications/", views.notifications, name="notifications"),
+    path("reminders/", reminder_views.reminder_list, name="reminders"),
+    path("suggestions/import/", io_views.import_upload, name="import"),
+    path("suggestions/import/template.xlsx", io_views.import_template, name="import_template"),
+    path("suggestions/import/<int:pk>/", io_views.import_job, name="import_job"),
+    path("suggestions/export.xlsx", io_views.export, name="export"),
 ]

@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -214,39 +214,74 @@ def _assignment_actions(request, a, bound):
         if name == "request_extension" and any(e.state == ExtensionState.PENDING for e in a.extensions.all()):
             continue
         actions.append({"name": name, "label": workflow.TRANSITIONS[name].label,
-                        "form": _form_for(fc, key(name), bound), "url_name": "assignment_step"})
+                        "form": _form_for(fc, key(name), bound), "url_name": "assignment_step",
+                        "prefix": key(name), "version": a.version})
     for reply in a.replies.all():
         if reply.state != ReplyState.PENDING:
             continue
         for name, (fc, _fn) in REPLY_STEPS.items():
             if workflow.allowed(request.user, name, a):
                 actions.append({"name": name, "label": workflow.TRANSITIONS[name].label, "reply": reply,
-                                "form": _form_for(fc, f"{name}-{reply.pk}", bound)})
+                                "form": _form_for(fc, f"{name}-{reply.pk}", bound),
+                                "prefix": f"{name}-{reply.pk}", "version": a.version})
     for ext in a.extensions.all():
         if ext.state == ExtensionState.PENDING and workflow.allowed(request.user, "decide_extension", a):
             actions.append({"name": "decide_extension", "label": workflow.TRANSITIONS["decide_extension"].label,
                             "extension": ext, "form": _form_for(forms.ExtensionDecisionForm,
-                                                                f"decide_extension-{ext.pk}", bound)})
+                                                                f"decide_extension-{ext.pk}", bound),
+                            "prefix": f"decide_extension-{ext.pk}", "version": a.version})
     return actions
 
 
-def _run_step(request, suggestion, obj, name, steps, prefix):
-    """Validate the step's form and call the workflow; on a problem show the page again with it."""
+def _posted_version(request, prefix):
+    """The assignment version the page showed (hidden `<prefix>-version`); None when absent or not a number."""
+    try:
+        return int(request.POST.get(f"{prefix}-version", ""))
+    except ValueError:
+        return None
+
+
+def _run_step(request, suggestion, obj, name, steps, prefix, version=None):
+    """Validate the step's form and call the workflow; on a problem show the page again with it.
+
+    `version`: the assignment's version on the page the user acted from; a stale one is refused
+    with 409 and the page shown again from the saved rows, the user's input kept.
+    """
     form_class, fn = steps[name]
     form = form_class(request.POST, request.FILES, prefix=prefix) if form_class else None
     if form is not None and not form.is_valid():
         messages.error(request, _("Please correct the errors below."))
         return suggestion_detail(request, suggestion.pk, bound=(prefix, form))
+    data = dict(form.cleaned_data) if form else {}
+    if version is not None:
+        data["expected_version"] = version
     try:
-        fn(obj, request.user, dict(form.cleaned_data) if form else {})
+        fn(obj, request.user, data)
     except workflow.WorkflowError as e:
         messages.error(request, str(e))
         if form is not None:
             form.add_error(None, str(e))
+        if isinstance(e, workflow.StaleVersion):
+            response = suggestion_detail(request, suggestion.pk, bound=(prefix, form) if form else None)
+            response.status_code = 409
+            return response
         return suggestion_detail(request, suggestion.pk, bound=(prefix, form)) if form else redirect(
             "suggestions:detail", suggestion.pk)
     messages.success(request, _("“%(step)s” done.") % {"step": workflow.TRANSITIONS[name].label})
     return redirect("suggestions:detail", suggestion.pk)
+
+
+def _refused(request, suggestion, assignment, prefix):
+    """403; but a step posted from a page older than the assignment (the step is no longer
+    possible because someone else moved it on) gets 409 and the page as it is now, to show why."""
+    try:
+        workflow._check_version(assignment, _posted_version(request, prefix))
+    except workflow.StaleVersion as e:
+        messages.error(request, str(e))
+        response = suggestion_detail(request, suggestion.pk)
+        response.status_code = 409
+        return response
+    raise PermissionDenied
 
 
 def _step_or_404(steps, name):
@@ -270,9 +305,10 @@ def suggestion_step(request, pk, step):
 def assignment_step(request, pk, step):
     _step_or_404(ASSIGNMENT_STEPS, step)
     a = get_object_or_404(scoping.assignments(request.user).select_related("suggestion"), pk=pk)
+    prefix = f"{step}-{a.pk}"
     if not workflow.allowed(request.user, step, a):
-        raise PermissionDenied
-    return _run_step(request, a.suggestion, a, step, ASSIGNMENT_STEPS, f"{step}-{a.pk}")
+        return _refused(request, a.suggestion, a, prefix)
+    return _run_step(request, a.suggestion, a, step, ASSIGNMENT_STEPS, prefix, _posted_version(request, prefix))
 
 
 @login_required
@@ -281,9 +317,10 @@ def reply_step(request, pk, step):
     _step_or_404(REPLY_STEPS, step)
     r = get_object_or_404(Reply.objects.filter(assignment__in=scoping.assignments(request.user))
                           .select_related("assignment__suggestion"), pk=pk)
+    prefix = f"{step}-{r.pk}"
     if not workflow.allowed(request.user, step, r.assignment):
-        raise PermissionDenied
-    return _run_step(request, r.assignment.suggestion, r, step, REPLY_STEPS, f"{step}-{r.pk}")
+        return _refused(request, r.assignment.suggestion, r.assignment, prefix)
+    return _run_step(request, r.assignment.suggestion, r, step, REPLY_STEPS, prefix, _posted_version(request, prefix))
 
 
 @login_required
@@ -291,16 +328,20 @@ def reply_step(request, pk, step):
 def extension_step(request, pk):
     e = get_object_or_404(ExtensionRequest.objects.filter(assignment__in=scoping.assignments(request.user))
                           .select_related("assignment__suggestion"), pk=pk)
+    prefix = f"decide_extension-{e.pk}"
     if not workflow.allowed(request.user, "decide_extension", e.assignment):
-        raise PermissionDenied
-    return _run_step(request, e.assignment.suggestion, e, "decide_extension", EXTENSION_STEPS,
-                     f"decide_extension-{e.pk}")
+        return _refused(request, e.assignment.suggestion, e.assignment, prefix)
+    return _run_step(request, e.assignment.suggestion, e, "decide_extension", EXTENSION_STEPS, prefix,
+                     _posted_version(request, prefix))
 
 
 @login_required
 def reply_attachment(request, pk):
-    """Attachments are served only through the scope, never from a public media path."""
-    r = get_object_or_404(Reply.objects.filter(assignment__in=scoping.assignments(request.user)), pk=pk)
+    """Attachments are served only through the scope, never from a public media path: a draft's to
+    its department and the office, a sent reply's to whoever sees the suggestion (its deputy too)."""
+    visible = Reply.objects.filter(Q(assignment__in=scoping.assignments(request.user)) | Q(
+        state=ReplyState.SENT, assignment__suggestion__in=scoping.suggestions(request.user)))
+    r = get_object_or_404(visible, pk=pk)
     if not r.attachment:
         raise Http404
     return FileResponse(r.attachment.open("rb"), as_attachment=True,

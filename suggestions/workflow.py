@@ -6,6 +6,8 @@ until the transaction commits. Views, the admin, imports and tasks call these fu
 set a state field themselves. `actor=None` means the system itself (imports, demo data, tasks):
 rights are not checked then, the rules of the move still are.
 """
+import contextlib
+import contextvars
 import datetime as dt
 from dataclasses import dataclass
 
@@ -131,6 +133,17 @@ def _check(user, action, obj):
     return move
 
 
+class StaleVersion(WorkflowError):
+    """The page the user acted from is older than the row: someone else changed it meanwhile."""
+
+
+def _check_version(obj, expected):
+    """Refuse a step taken from a stale page (optimistic locking): never silently act on a changed row."""
+    if expected is not None and obj.version != expected:
+        raise StaleVersion(_("Someone else changed this %(what)s while you were working on it. "
+                             "Reload the page to see their change.") % {"what": obj._meta.verbose_name})
+
+
 def _moment(day):
     """The timeline time of something that happened on `day` (today: now)."""
     now = timezone.now()
@@ -166,6 +179,8 @@ def _notify(kind, **ids):
     """Tell the people concerned once the change is committed (never before, never if rolled back)."""
     from . import notifications
 
+    if _quiet.get():
+        return
     transaction.on_commit(lambda: notifications.enqueue(kind, **ids))
 
 
@@ -256,7 +271,7 @@ def assign(suggestion, *, actor, lead=(), co=(), assigned_on=None):
 
 
 @transaction.atomic
-def withdraw(suggestion, *, actor, reason):
+def withdraw(suggestion, *, actor, reason, withdrawn_on=None):
     """Mark a suggestion withdrawn: kept, countable, and out of every open list."""
     s = _lock_suggestion(suggestion)
     _check(actor, "withdraw", s)
@@ -264,7 +279,7 @@ def withdraw(suggestion, *, actor, reason):
         raise WorkflowError(_("Give the reason for withdrawing."))
     s.state = S.WITHDRAWN
     _bump(s, "state")
-    _event(s, Event.Kind.WITHDRAWN, actor, detail=reason)
+    _event(s, Event.Kind.WITHDRAWN, actor, detail=reason, day=withdrawn_on)
     return s
 
 
@@ -312,9 +327,10 @@ def order_rehandling(suggestion, *, actor, reason, ordered_on=None):
 # --- an assignment ----------------------------------------------------------------------------
 
 @transaction.atomic
-def accept(assignment, *, actor, accepted_on=None):
+def accept(assignment, *, actor, accepted_on=None, expected_version=None):
     a = _lock_assignment(assignment)
     move = _check(actor, "accept", a)
+    _check_version(a, expected_version)
     a.state, a.accepted_at = move.target, _moment(accepted_on)
     _bump(a, "state", "accepted_at")
     _event(a.suggestion, Event.Kind.ACCEPTED, actor, assignment=a, day=accepted_on, department=a.department.name)
@@ -323,10 +339,11 @@ def accept(assignment, *, actor, accepted_on=None):
 
 
 @transaction.atomic
-def request_return(assignment, *, actor, reason, requested_on=None):
+def request_return(assignment, *, actor, reason, requested_on=None, expected_version=None):
     """Ask the office to take back a wrong assignment, within the return window."""
     a = _lock_assignment(assignment)
     move = _check(actor, "request_return", a)
+    _check_version(a, expected_version)
     if not reason.strip():
         raise WorkflowError(_("Give the reasons for the return."))
     on = _today(requested_on)
@@ -341,10 +358,11 @@ def request_return(assignment, *, actor, reason, requested_on=None):
 
 
 @transaction.atomic
-def approve_return(assignment, *, actor, reassign_to=(), decided_on=None):
+def approve_return(assignment, *, actor, reassign_to=(), decided_on=None, expected_version=None):
     """Take back a wrong assignment and, optionally, give the part to other departments."""
     a = _lock_assignment(assignment)
     move = _check(actor, "approve_return", a)
+    _check_version(a, expected_version)
     a.state = move.target
     _bump(a, "state")
     _event(a.suggestion, Event.Kind.RETURN_APPROVED, actor, assignment=a, day=decided_on,
@@ -359,9 +377,10 @@ def approve_return(assignment, *, actor, reassign_to=(), decided_on=None):
 
 
 @transaction.atomic
-def refuse_return(assignment, *, actor, reason, decided_on=None):
+def refuse_return(assignment, *, actor, reason, decided_on=None, expected_version=None):
     a = _lock_assignment(assignment)
     move = _check(actor, "refuse_return", a)
+    _check_version(a, expected_version)
     if not reason.strip():
         raise WorkflowError(_("Tell the department why the return is refused."))
     a.state = move.target
@@ -375,9 +394,10 @@ def refuse_return(assignment, *, actor, reason, decided_on=None):
 
 
 @transaction.atomic
-def add_progress(assignment, *, actor, text, noted_on=None):
+def add_progress(assignment, *, actor, text, noted_on=None, expected_version=None):
     a = _lock_assignment(assignment)
     _check(actor, "add_progress", a)
+    _check_version(a, expected_version)
     if not text.strip():
         raise WorkflowError(_("Describe the progress."))
     note = ProgressNote.objects.create(assignment=a, noted_on=_today(noted_on), text=text, author=actor)
@@ -387,9 +407,10 @@ def add_progress(assignment, *, actor, text, noted_on=None):
 
 
 @transaction.atomic
-def add_contact(assignment, *, actor, method, contacted_on, participants, summary):
+def add_contact(assignment, *, actor, method, contacted_on, participants, summary, expected_version=None):
     a = _lock_assignment(assignment)
     _check(actor, "add_contact", a)
+    _check_version(a, expected_version)
     if contacted_on > timezone.localdate():
         raise WorkflowError(_("A contact cannot be dated in the future."))
     contact = Contact.objects.create(assignment=a, method=method, contacted_on=contacted_on,
@@ -400,10 +421,11 @@ def add_contact(assignment, *, actor, method, contacted_on, participants, summar
 
 
 @transaction.atomic
-def send_opinion(assignment, *, actor, text, sent_on=None):
+def send_opinion(assignment, *, actor, text, sent_on=None, expected_version=None):
     """A co-handler's written opinion to the lead department."""
     a = _lock_assignment(assignment)
     move = _check(actor, "send_opinion", a)
+    _check_version(a, expected_version)
     if not text.strip():
         raise WorkflowError(_("Write the opinion."))
     opinion = CoOpinion.objects.create(assignment=a, text=text, sent_on=_today(sent_on), author=actor)
@@ -433,16 +455,17 @@ def reply_blockers(assignment, on=None):
 
 @transaction.atomic
 def draft_reply(assignment, *, actor, outcome, body, document_number="", completion_date=None, attachment=None,
-                strict=True, drafted_on=None):
+                strict=True, drafted_on=None, expected_version=None):
     """The handler's draft of the reply letter, awaiting the leader's approval.
 
     `strict=False` skips the opinion and contact rules, for records of earlier years loaded as history.
     """
     a = _lock_assignment(assignment)
     _check(actor, "draft_reply", a)
+    _check_version(a, expected_version)
     if a.replies.filter(state=ReplyState.PENDING).exists():
         raise WorkflowError(_("A draft is already waiting for the leader's approval."))
-    if outcome in OUTCOMES_NEEDING_DATE and completion_date is None:
+    if outcome in OUTCOMES_NEEDING_DATE and completion_date is None and strict:
         raise WorkflowError(_("“Being solved” and “planned” replies must state a completion date."))
     if strict:
         problems = reply_blockers(a, drafted_on)
@@ -459,11 +482,12 @@ def draft_reply(assignment, *, actor, outcome, body, document_number="", complet
 
 
 @transaction.atomic
-def sign_reply(reply, *, actor, reply_date=None, document_number=None, strict=True):
+def sign_reply(reply, *, actor, reply_date=None, document_number=None, strict=True, expected_version=None):
     """The leader approves, signs and sends the reply: the assignment is replied."""
     r = Reply.objects.select_for_update().get(pk=reply.pk)
     a = _lock_assignment(r.assignment)
     move = _check(actor, "sign_reply", a)
+    _check_version(a, expected_version)
     if r.state != ReplyState.PENDING:
         raise WorkflowError(_("Only a draft awaiting approval can be signed."))
     on = _today(reply_date)
@@ -492,11 +516,12 @@ def sign_reply(reply, *, actor, reply_date=None, document_number=None, strict=Tr
 
 
 @transaction.atomic
-def send_back_reply(reply, *, actor, reason):
+def send_back_reply(reply, *, actor, reason, expected_version=None):
     """The leader sends a draft back to the handler for revision."""
     r = Reply.objects.select_for_update().get(pk=reply.pk)
     a = _lock_assignment(r.assignment)
     _check(actor, "send_back_reply", a)
+    _check_version(a, expected_version)
     if r.state != ReplyState.PENDING:
         raise WorkflowError(_("Only a draft awaiting approval can be sent back."))
     if not reason.strip():
@@ -508,13 +533,18 @@ def send_back_reply(reply, *, actor, reason):
 
 
 @transaction.atomic
-def change_outcome(assignment, *, actor, outcome, effective_on, note, completion_date=None):
-    """Follow-up: the work is done (or re-planned); the earlier outcome stays in the history."""
+def change_outcome(assignment, *, actor, outcome, effective_on, note, completion_date=None, strict=True,
+                   expected_version=None):
+    """Follow-up: the work is done (or re-planned); the earlier outcome stays in the history.
+
+    `strict=False` (records loaded as history) skips the completion-date rule.
+    """
     a = _lock_assignment(assignment)
     _check(actor, "change_outcome", a)
+    _check_version(a, expected_version)
     if outcome == a.outcome:
         raise WorkflowError(_("The outcome is already “%(outcome)s”.") % {"outcome": a.get_outcome_display()})
-    if outcome in OUTCOMES_NEEDING_DATE and completion_date is None:
+    if outcome in OUTCOMES_NEEDING_DATE and completion_date is None and strict:
         raise WorkflowError(_("“Being solved” and “planned” outcomes must state a completion date."))
     if a.first_replied_on and effective_on < a.first_replied_on:
         raise WorkflowError(_("The change cannot be dated before the first reply."))
@@ -530,9 +560,10 @@ def change_outcome(assignment, *, actor, outcome, effective_on, note, completion
 
 
 @transaction.atomic
-def request_extension(assignment, *, actor, requested_due, reason):
+def request_extension(assignment, *, actor, requested_due, reason, expected_version=None):
     a = _lock_assignment(assignment)
     _check(actor, "request_extension", a)
+    _check_version(a, expected_version)
     if a.extensions.filter(state=ExtensionState.PENDING).exists():
         raise WorkflowError(_("An extension request is already waiting for a decision."))
     if not reason.strip():
@@ -553,11 +584,12 @@ def request_extension(assignment, *, actor, requested_due, reason):
 
 
 @transaction.atomic
-def decide_extension(extension, *, actor, approve, deputy_notified_on=None, note=""):
+def decide_extension(extension, *, actor, approve, deputy_notified_on=None, note="", expected_version=None):
     """The coordinator approves (the new deadline is in force; the deputy is told) or refuses."""
     ext = ExtensionRequest.objects.select_for_update().get(pk=extension.pk)
     a = _lock_assignment(ext.assignment)
     _check(actor, "decide_extension", a)
+    _check_version(a, expected_version)
     if ext.state != ExtensionState.PENDING:
         raise WorkflowError(_("This request has already been decided."))
     ext.decided_by, ext.decided_at = actor, timezone.now()
@@ -594,6 +626,11 @@ def recompute_deadline(assignment, *, actor=None):
         _bump(a, "due_date", "due_basis")
         _event(a.suggestion, Event.Kind.DEADLINE_CHANGED, actor, assignment=a, detail=due.basis,
                before=before.isoformat(), after=due.date.isoformat())
+    elif a.due_months and due.basis != a.due_basis:
+        # The same day, explained anew (e.g. its year's holidays are now entered): nothing moved,
+        # so no event and no new version for the forms open on it.
+        a.due_basis = due.basis
+        a.save(update_fields=["due_basis"])
     return a
 
 
@@ -640,3 +677,179 @@ def _sync(suggestion, on=None, reply=None, actor=None, note=""):
         fields.append("awaiting_feedback")
     if fields:
         _bump(s, *fields)
+
+
+# --- imports ----------------------------------------------------------------------------------
+# Helpers for suggestions.spreadsheets: records of earlier years loaded through the verbs above.
+
+_quiet = contextvars.ContextVar("workflow_quiet", default=False)
+
+
+@contextlib.contextmanager
+def quietly():
+    """Send no notifications for the steps inside: history being loaded is news to nobody."""
+    token = _quiet.set(True)
+    try:
+        yield
+    finally:
+        _quiet.reset(token)
+
+
+@transaction.atomic
+def set_due_date(assignment, *, actor, due_date, label):
+    """Put a reply deadline recorded elsewhere (an imported 办复期限) in force; an event when it moves."""
+    a = _lock_assignment(assignment)
+    due = deadlines.fixed_date(due_date, label)
+    if due.date == a.due_date:
+        return a
+    before = a.due_date
+    a.due_date, a.due_basis, a.due_base, a.due_months = due.date, due.basis, due_date, 0
+    _bump(a, "due_date", "due_basis", "due_base", "due_months")
+    _event(a.suggestion, Event.Kind.DEADLINE_CHANGED, actor, assignment=a, detail=due.basis,
+           before=before.isoformat(), after=due.date.isoformat())
+    return a
+
+
+def record_import(suggestion, *, actor, file_name, row, created, changes=()):
+    """The timeline line saying which spreadsheet row created or changed the suggestion."""
+    return _event(suggestion, Event.Kind.IMPORTED, actor, detail=f"{file_name} #{row}", file=file_name, row=row,
+                  created=created, changes=list(changes))
+
+
+# --- supervision ---
+# The moves the supervision app (re-checks, follow-up reviews, the look-back, classes of similar
+# items, key suggestions' reports) makes on suggestions. Its own records live in `supervision`;
+# every change of a suggestion or an assignment, and every line of the timeline, is written here.
+# Supervision lines reuse the existing event kinds (no migration of Event's choices) and name the
+# activity in `data["supervision"]`: "recheck", "followup", "lookback", "class", "key_report".
+
+TRANSITIONS.update({
+    "reopen_after_recheck": _m({S.REPLIED}, S.REHANDLING, OFFICE, label=gettext_lazy("Reopen after re-check")),
+    "reassign_for_lookback": _m({S.REPLIED}, None, OFFICE, label=gettext_lazy("Re-assign for review")),
+    "record_lookback_outcome": _m({S.REPLIED, S.HANDLING}, None, OFFICE,
+                                  label=gettext_lazy("Record the reviewed outcome")),
+    "note_supervision": _m(set(S) - {S.WITHDRAWN}, None, OFFICE, label=gettext_lazy("Record supervision")),
+})
+SUGGESTION_MOVES.update({"reopen_after_recheck", "reassign_for_lookback", "record_lookback_outcome",
+                         "note_supervision"})
+
+
+def _supervision_text(prefix, text):
+    """A stored timeline text in the product's language: the activity, then the user's words."""
+    from django.utils import translation
+
+    with translation.override(settings.LANGUAGE_CODE):
+        head = str(prefix)
+    return f"{head}：{text}" if text else head
+
+
+@transaction.atomic
+def note_supervision(suggestion, *, actor, activity, label, text="", day=None, kind=Event.Kind.PROGRESS,
+                     **data):
+    """A supervision step that changes no state (a re-check finding, a review, a class link): a timeline line.
+
+    `label` names the step (a lazy translation, stored in the product's language). Only the office
+    supervises; the caller has already checked anything more specific (e.g. that a sample is drawn).
+    """
+    s = _lock_suggestion(suggestion)
+    _check(actor, "note_supervision", s)
+    return _event(s, kind, actor, detail=_supervision_text(label, text), day=day, supervision=activity, **data)
+
+
+@transaction.atomic
+def reopen_after_recheck(suggestion, *, actor, finding, reopened_on=None, recheck_id=None):
+    """A re-check found a "solved" item not done: its lead departments handle it again, with the
+    re-handling period as the new deadline. The outcome stands until they reply again."""
+    s = _lock_suggestion(suggestion)
+    _check(actor, "reopen_after_recheck", s)
+    if not finding.strip():
+        raise WorkflowError(_("Describe what the re-check found."))
+    on = _today(reopened_on)
+    due = deadlines.rehandling_deadline(on)
+    leads = list(Assignment.objects.select_for_update().filter(suggestion=s, role=AssignmentRole.LEAD,
+                                                                 state=A.REPLIED))
+    for a in leads:
+        a.state, a.due_date, a.due_basis, a.due_base, a.due_months = (
+            A.REHANDLING, due.date, due.basis, on, settings.REHANDLING_MONTHS)
+        _bump(a, "state", "due_date", "due_basis", "due_base", "due_months")
+    _event(s, Event.Kind.REHANDLING, actor, detail=_supervision_text(gettext_lazy("Re-check: not done"), finding),
+           day=on, due_date=due.date.isoformat(), supervision="recheck", recheck_id=recheck_id)
+    _sync(s)
+    _notify("rehandling", assignment_ids=[a.pk for a in leads])
+    return leads
+
+
+@transaction.atomic
+def reassign_for_lookback(suggestion, *, actor, department, assigned_on=None, note="", activity="lookback"):
+    """Follow-up review or look-back (回头看): give a replied item to a department again.
+
+    Its own lead department gets its assignment back in handling; another department gets a new lead
+    assignment, to accept as any other. Either has the reply period from today. The item's outcome
+    stands until the department replies again or `record_lookback_outcome` records the new one.
+    """
+    s = _lock_suggestion(suggestion)
+    _check(actor, "reassign_for_lookback", s)
+    on = _today(assigned_on)
+    due = deadlines.reply_deadline(on)
+    current = Assignment.objects.select_for_update().filter(suggestion=s, department=department).exclude(
+        state=A.RETURNED).first()
+    if current is not None and not (current.is_lead and current.state == A.REPLIED):
+        raise WorkflowError(_("%(department)s already holds this item (%(state)s).") % {
+            "department": department.name, "state": current.get_state_display()})
+    if current is not None:
+        a = current
+        a.state, a.due_date, a.due_basis, a.due_base, a.due_months = (
+            A.HANDLING, due.date, due.basis, on, settings.REPLY_MONTHS)
+        _bump(a, "state", "due_date", "due_basis", "due_base", "due_months")
+    else:
+        a = Assignment.objects.create(suggestion=s, department=department, role=AssignmentRole.LEAD,
+                                      assigned_on=on, due_date=due.date, due_basis=due.basis, due_base=on,
+                                      due_months=settings.REPLY_MONTHS,
+                                      return_deadline=deadlines.return_deadline(on).date)
+    label = gettext_lazy("Look-back") if activity == "lookback" else gettext_lazy("Follow-up review")
+    _event(s, Event.Kind.ASSIGNED, actor, assignment=a, detail=_supervision_text(label, note), day=on,
+           department=department.name, role=AssignmentRole.LEAD, due_date=due.date.isoformat(),
+           supervision=activity, reopened=current is not None)
+    _sync(s)
+    _notify("assigned", assignment_ids=[a.pk])
+    return a
+
+
+@transaction.atomic
+def record_lookback_outcome(suggestion, *, actor, outcome, effective_on, note, completion_date=None,
+                            activity="lookback"):
+    """Record the outcome a review found, dated: every lead part takes it through `change_outcome`,
+    so the outcome history (and every as-of report) moves on `effective_on`.
+
+    A part re-assigned and not yet replied is closed as replied first: the office records the
+    result the department reported.
+    """
+    s = _lock_suggestion(suggestion)
+    _check(actor, "record_lookback_outcome", s)
+    if not note.strip():
+        raise WorkflowError(_("Say what the review found."))
+    if effective_on > timezone.localdate():
+        raise WorkflowError(_("The change cannot be dated in the future."))
+    leads = list(Assignment.objects.select_for_update().filter(suggestion=s, role=AssignmentRole.LEAD)
+                 .exclude(state=A.RETURNED).order_by("pk"))
+    for a in leads:
+        if a.state == A.RETURN_REQUESTED:
+            raise WorkflowError(_("%(department)s has asked to return the item: decide that first.") % {
+                "department": a.department.name})
+        if a.state != A.REPLIED:
+            a.state = A.REPLIED
+            a.first_replied_on = a.first_replied_on or effective_on
+            a.accepted_at = a.accepted_at or _moment(effective_on)
+            _bump(a, "state", "first_replied_on", "accepted_at")
+    changing = [a for a in leads if a.outcome != outcome]
+    if not changing:
+        from .choices import Outcome
+
+        raise WorkflowError(_("The outcome is already “%(outcome)s”.") % {"outcome": Outcome(outcome).label})
+    label = gettext_lazy("Look-back") if activity == "lookback" else gettext_lazy("Follow-up review")
+    # Parts without an outcome yet go last: the item's outcome is recorded once every part has one.
+    for a in sorted(changing, key=lambda a: not a.outcome):
+        change_outcome(a, actor=actor, outcome=outcome, effective_on=effective_on,
+                       note=_supervision_text(label, note), completion_date=completion_date)
+    s.refresh_from_db()
+    return s

@@ -35,3 +35,10 @@ def require_redis():
 def _fast_passwords(settings):
     """Password hashing is deliberately slow; tests do not need it to be."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _no_login_throttling(settings):
+    """client.login() authenticates without a request, which django-axes refuses: throttling is off
+    in tests, except in tests/trust/test_login.py, which turns it back on to test it."""
+    settings.AXES_ENABLED = False

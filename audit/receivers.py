@@ -1,0 +1,192 @@
+"""Signal receivers writing the audit trail for the models of `settings.AUDITED_APPS`.
+
+Receivers are connected per model (not to every sender), so models outside the trail keep
+Django's fast paths, e.g. a bulk delete of sessions. What the trail does not see, by design:
+`bulk_create`, `QuerySet.update()` and `QuerySet.delete()` of a fast-deletable model fire no
+signal; the product's own changes go through `suggestions.workflow`, which saves row by row, and
+the bulk paths (`seed_bench`, notifications) are data that is either synthetic or not the product's
+record. An entry is written in the same transaction as the change: a rolled-back change leaves none.
+"""
+import datetime as dt
+import decimal
+import uuid
+
+from django.apps import apps
+from django.conf import settings
+from django.db import models
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
+
+from . import context
+from .models import AuditEntry
+
+# Always out: sessions change on every request, and the trail does not record itself.
+ALWAYS_SKIPPED = {"sessions.session", "audit.auditentry"}
+# Out by default: the workflow's own append-only timeline (each of its lines follows a change
+# that is recorded here) and per-user notices that are not the product's record.
+DEFAULT_SKIPPED = {"suggestions.event", "suggestions.notification"}
+# Fields whose change alone is noise, not a change of the record.
+IGNORED_FIELDS = {"auth.user": {"last_login"}, "suggestions.importjob": {"processed_rows"}}
+# Values never written to the trail, only the fact that they changed.
+SECRET_FIELDS = {"password"}
+REDACTED = "***"
+MAX_VALUE_CHARS = 20000
+
+
+def audited_models():
+    """The models whose rows are recorded, auto-created many-to-many tables included."""
+    skipped = ALWAYS_SKIPPED | set(getattr(settings, "AUDIT_SKIPPED_MODELS", DEFAULT_SKIPPED))
+    found = []
+    for label in getattr(settings, "AUDITED_APPS", []):
+        try:
+            config = apps.get_app_config(label)
+        except LookupError:
+            continue  # an app named before it exists (settings are shared by apps still being built)
+        found += [m for m in config.get_models(include_auto_created=True) if m._meta.label_lower not in skipped]
+    return found
+
+
+def _fields(model):
+    """The fields the trail compares; timestamps Django sets itself say no more than the entry's time."""
+    ignored = IGNORED_FIELDS.get(model._meta.label_lower, set())
+    return [f for f in model._meta.concrete_fields
+            if f.name not in ignored and not f.primary_key
+            and not getattr(f, "auto_now", False) and not getattr(f, "auto_now_add", False)]
+
+
+def _plain(value):
+    """A JSON-ready, comparable form of a field value."""
+    if value is None or isinstance(value, bool | int | float | str):
+        if isinstance(value, str) and len(value) > MAX_VALUE_CHARS:
+            return value[:MAX_VALUE_CHARS] + "…"
+        return value
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal | uuid.UUID | dt.timedelta):
+        return str(value)
+    if isinstance(value, models.fields.files.FieldFile):
+        return value.name or ""
+    if isinstance(value, dict | list):
+        return value
+    return str(value)
+
+
+def _values(instance, fields):
+    return {f.attname: _plain(f.value_from_object(instance)) for f in fields}
+
+
+def _shown(name, value):
+    return REDACTED if name in SECRET_FIELDS and value not in (None, "") else value
+
+
+def _write(instance, action, changes):
+    actor = context.current()
+    user = actor.current_user()
+    AuditEntry.objects.create(
+        actor=user, actor_name=user.get_username() if user else "", ip_address=actor.ip, action=action,
+        model_label=instance._meta.label_lower, object_id=str(instance.pk)[:64], object_repr=_repr(instance),
+        changes=changes, channel=actor.channel, path=actor.path[:255])
+
+
+def _repr(instance):
+    try:
+        return str(instance)[:200]
+    except Exception:  # a __str__ that needs a deleted relation must not block the change itself
+        return f"{instance._meta.label} #{instance.pk}"
+
+
+def remember_old_values(sender, instance, raw=False, update_fields=None, **kwargs):
+    """pre_save: the stored values of the fields being saved, to diff against after the save."""
+    instance._audit_old = None
+    if raw or instance._state.adding or instance.pk is None:
+        return
+    fields = _fields(sender)
+    if update_fields is not None:
+        fields = [f for f in fields if f.name in update_fields or f.attname in update_fields]
+        if not fields:
+            return
+    row = sender._base_manager.filter(pk=instance.pk).values(*[f.attname for f in fields]).first()
+    if row is not None:
+        instance._audit_old = ({f.attname: _plain(row[f.attname]) for f in fields}, fields)
+
+
+def record_save(sender, instance, created, raw=False, **kwargs):
+    if raw:
+        return  # fixtures loading: not a change made by anyone
+    if created:
+        new = _values(instance, _fields(sender))
+        _write(instance, AuditEntry.Action.CREATE,
+               {k: {"old": None, "new": _shown(k, v)} for k, v in new.items() if v not in (None, "")})
+        return
+    remembered = getattr(instance, "_audit_old", None)
+    instance._audit_old = None
+    if remembered is None:
+        return
+    old, fields = remembered
+    new = _values(instance, fields)
+    changes = {k: {"old": _shown(k, old[k]), "new": _shown(k, new[k])} for k in new if old[k] != new[k]}
+    if changes:
+        _write(instance, AuditEntry.Action.CHANGE, changes)
+
+
+def record_delete(sender, instance, **kwargs):
+    old = _values(instance, _fields(sender))
+    _write(instance, AuditEntry.Action.DELETE,
+           {k: {"old": _shown(k, v), "new": None} for k, v in old.items() if v not in (None, "")})
+
+
+def _m2m_field_name(sender, instance):
+    """The name of the many-to-many field (or reverse accessor) of `instance` stored in `sender`."""
+    for field in instance._meta.get_fields():
+        if not field.many_to_many:
+            continue
+        if field.concrete and field.remote_field.through is sender:
+            return field.name
+        if not field.concrete and getattr(field, "through", None) is sender:
+            return field.get_accessor_name()
+    return "related"
+
+
+def record_m2m(sender, instance, action, reverse, model, pk_set, **kwargs):
+    """Links added or removed (co-signing deputies, a user's groups) as a change of the owner's field."""
+    if action == "pre_clear":
+        instance._audit_m2m_before = _linked(sender, instance, reverse, model)
+        return
+    if action not in ("post_add", "post_remove", "post_clear"):
+        return
+    after = _linked(sender, instance, reverse, model)
+    if action == "post_add":
+        before = sorted(set(after) - set(pk_set or ()))
+    elif action == "post_remove":
+        before = sorted(set(after) | set(pk_set or ()))
+    else:
+        before = getattr(instance, "_audit_m2m_before", [])
+    if before != after:
+        _write(instance, AuditEntry.Action.CHANGE,
+               {_m2m_field_name(sender, instance): {"old": before, "new": after}})
+
+
+def _linked(sender, instance, reverse, model):
+    """The primary keys linked to `instance` through the `sender` table, read from that table."""
+    own, other = None, None
+    for f in sender._meta.concrete_fields:
+        if not f.is_relation:
+            continue
+        if f.related_model is type(instance) and own is None:
+            own = f
+        elif f.related_model is model:
+            other = f
+    if own is None or other is None:
+        return []
+    return sorted(sender._base_manager.filter(**{own.attname: instance.pk}).values_list(other.attname, flat=True))
+
+
+def connect():
+    """Connect the receivers to each audited model; called once from AuditConfig.ready()."""
+    for model in audited_models():
+        uid = f"audit:{model._meta.label_lower}"
+        m2m_changed.connect(record_m2m, sender=model, dispatch_uid=uid)  # fires only for link tables
+        if model._meta.auto_created:
+            continue
+        pre_save.connect(remember_old_values, sender=model, dispatch_uid=uid)
+        post_save.connect(record_save, sender=model, dispatch_uid=uid)
+        post_delete.connect(record_delete, sender=model, dispatch_uid=uid)

@@ -1,0 +1,204 @@
+"""Similar suggestions, across deputies and years, by character bigrams (no segmenter, no model).
+
+Chinese has no spaces, but two neighbouring characters carry most of a title's meaning (出租、扬招、
+标识), so the cosine of two texts' bigram counts ranks near-duplicates first. The title counts
+twice (it names the matter; the content repeats the deputies' usual phrasing), and the title's
+frame (关于…的建议) is left out.
+
+Fast at 100,000 suggestions because nothing reads all of them:
+- `TitleGram` is an inverted index of each title's bigrams; candidates are the few hundred
+  suggestions sharing most title bigrams with this one (one indexed, grouped query);
+- only those candidates' texts are read and scored;
+- the top `NEIGHBOURS` are stored in `SimilarityEntry` when a suggestion is saved (and the
+  neighbours' own lists updated), so a detail page reads them in one query.
+A suggestion saved before the index existed (bulk data) is indexed the first time it is asked for;
+`manage.py rebuild_similarity` indexes everything at once.
+"""
+import math
+import re
+from collections import Counter
+
+from django.db import connection, transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from departments import scoping
+from suggestions.models import Suggestion
+
+from .models import SimilarityEntry, TitleGram
+
+NEIGHBOURS = 10  # stored per suggestion
+CANDIDATES = 300  # scored per suggestion
+MIN_SCORE = 0.2  # below this, two texts share little more than phrasing
+TITLE_WEIGHT = 2
+CONTENT_CHARS = 1500  # the opening states the matter; the rest would only cost time
+
+_RUN = re.compile(r"[0-9a-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_FRAME_START = re.compile(r"^\s*关于")
+_FRAME_END = re.compile(r"(的)?(建议|意见|提案|议案)\s*$")
+
+
+def title_core(title):
+    """The title without its frame: 关于{…}的建议 → {…}."""
+    return _FRAME_END.sub("", _FRAME_START.sub("", title or ""))
+
+
+def bigrams(text):
+    """The character bigrams of `text`, counted; punctuation and spaces separate runs."""
+    counts = Counter()
+    for run in _RUN.findall((text or "").lower()):
+        counts.update(run[i:i + 2] for i in range(len(run) - 1))
+    return counts
+
+
+def title_grams(title):
+    return set(bigrams(title_core(title)))
+
+
+def vector(title, content):
+    v = Counter({g: n * TITLE_WEIGHT for g, n in bigrams(title_core(title)).items()})
+    v.update(bigrams((content or "")[:CONTENT_CHARS]))
+    return v
+
+
+def cosine(a, b):
+    if not a or not b:
+        return 0.0
+    if len(a) > len(b):
+        a, b = b, a
+    dot = sum(n * b.get(g, 0) for g, n in a.items())
+    if not dot:
+        return 0.0
+    return dot / math.sqrt(sum(n * n for n in a.values()) * sum(n * n for n in b.values()))
+
+
+# --- the index --------------------------------------------------------------------------------
+
+def _store_grams(pk, grams):
+    have = set(TitleGram.objects.filter(suggestion_id=pk).values_list("gram", flat=True))
+    if have - grams:
+        TitleGram.objects.filter(suggestion_id=pk, gram__in=have - grams).delete()
+    if grams - have:
+        TitleGram.objects.bulk_create([TitleGram(suggestion_id=pk, gram=g) for g in sorted(grams - have)],
+                                      ignore_conflicts=True)
+
+
+def _score(pk, title, content, grams):
+    """The most similar others of one text: [(pk, score)] best first, at most NEIGHBOURS."""
+    if not grams:
+        return []
+    # Short titles share fewer bigrams by nature: ask for two in common when there are enough.
+    least = 2 if len(grams) >= 4 else 1
+    candidates = list(TitleGram.objects.filter(gram__in=grams).exclude(suggestion_id=pk)
+                      .values("suggestion_id").annotate(shared=Count("pk")).filter(shared__gte=least)
+                      .order_by("-shared", "-suggestion_id").values_list("suggestion_id", flat=True)[:CANDIDATES])
+    if not candidates:
+        return []
+    mine = vector(title, content)
+    scored = []
+    for other, other_title, other_content in Suggestion.objects.filter(pk__in=candidates).values_list(
+            "pk", "title", "content").iterator(chunk_size=500):
+        score = cosine(mine, vector(other_title, other_content))
+        if score >= MIN_SCORE:
+            scored.append((other, round(score, 4)))
+    scored.sort(key=lambda x: (-x[1], -x[0]))
+    return scored[:NEIGHBOURS]
+
+
+@transaction.atomic
+def index(suggestion):
+    """(Re)compute one suggestion's bigrams and neighbours, and its neighbours' lists; returns its list.
+
+    Derived rows are written with `bulk_create`/`update`: they are a cache of the suggestions, not a
+    record, and stay out of the audit trail.
+    """
+    pk = suggestion.pk
+    grams = title_grams(suggestion.title)
+    _store_grams(pk, grams)
+    found = _score(pk, suggestion.title, suggestion.content, grams)
+    scores = dict(found)
+    old = SimilarityEntry.objects.filter(suggestion_id=pk).values_list("neighbours", flat=True).first() or []
+    now = timezone.now()
+    pairs = [[p, s] for p, s in found]
+    if not SimilarityEntry.objects.filter(suggestion_id=pk).update(neighbours=pairs, computed_at=now):
+        SimilarityEntry.objects.bulk_create([SimilarityEntry(suggestion_id=pk, neighbours=pairs, computed_at=now)],
+                                            ignore_conflicts=True)
+    # Keep the lists symmetric: this suggestion enters (or leaves) each neighbour's list.
+    touched = set(scores) | {p for p, _ in old}
+    for other, theirs in SimilarityEntry.objects.filter(suggestion_id__in=touched).values_list(
+            "suggestion_id", "neighbours"):
+        kept = [[p, s] for p, s in theirs if p != pk]
+        if other in scores:
+            kept.append([pk, scores[other]])
+        kept.sort(key=lambda x: (-x[1], -x[0]))
+        kept = kept[:NEIGHBOURS]
+        if kept != theirs:
+            SimilarityEntry.objects.filter(suggestion_id=other).update(neighbours=kept, computed_at=now)
+    return pairs
+
+
+def on_suggestion_saved(sender, instance, created, update_fields=None, raw=False, **kwargs):
+    """Re-index when a suggestion is created or its title or content changes (not on state changes)."""
+    if raw:
+        return
+    if created or update_fields is None or {"title", "content"} & set(update_fields):
+        index(instance)
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+def neighbours(suggestion):
+    """[(pk, score)] of the stored most similar others; computed now if the suggestion is not indexed."""
+    stored = SimilarityEntry.objects.filter(suggestion_id=suggestion.pk).values_list("neighbours", flat=True).first()
+    if stored is None:
+        stored = index(suggestion)
+    return [(p, s) for p, s in stored]
+
+
+def similar_to(suggestion, user, limit=5):
+    """The suggestions most similar to `suggestion` that `user` may see, best first.
+
+    Each has `.similarity` (0–1) and `.similar_class_id` (the class it is linked in, or None).
+    Two queries: the stored list, and the visible ones among it.
+    """
+    pairs = neighbours(suggestion)
+    if not pairs:
+        return []
+    score = dict(pairs)
+    rows = scoping.suggestions(user).filter(pk__in=score).select_related("lead_deputy", "similar_class_member")
+    found = sorted(rows, key=lambda s: (-score[s.pk], -s.pk))[:limit]
+    for s in found:
+        s.similarity = score[s.pk]
+        member = getattr(s, "similar_class_member", None)
+        s.similar_class_id = member.klass_id if member else None
+    return found
+
+
+def _empty(model):
+    """Empty a derived table in one statement: a queryset delete would fetch and signal every row."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")
+
+
+def rebuild(batch=1000, stdout=None):
+    """Index every suggestion: the grams first (so every candidate is known), then the neighbours."""
+    pks = list(Suggestion.objects.order_by("pk").values_list("pk", flat=True))
+    _empty(SimilarityEntry)
+    _empty(TitleGram)
+    for start in range(0, len(pks), batch):
+        rows = Suggestion.objects.filter(pk__in=pks[start:start + batch]).values_list("pk", "title")
+        TitleGram.objects.bulk_create([TitleGram(suggestion_id=pk, gram=g) for pk, title in rows
+                                       for g in sorted(title_grams(title))], batch_size=5000)
+    now = timezone.now()
+    done = 0
+    for start in range(0, len(pks), batch):
+        entries = []
+        for pk, title, content in Suggestion.objects.filter(pk__in=pks[start:start + batch]).values_list(
+                "pk", "title", "content"):
+            found = _score(pk, title, content, title_grams(title))
+            entries.append(SimilarityEntry(suggestion_id=pk, neighbours=[[p, s] for p, s in found], computed_at=now))
+        SimilarityEntry.objects.bulk_create(entries)
+        done += len(entries)
+        if stdout is not None:
+            stdout.write(f"{done}/{len(pks)}")
+    return done

@@ -1,0 +1,174 @@
+"""The browser's import: upload, check, preview, confirm; in the background for large files."""
+import datetime as dt
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from kombu.exceptions import OperationalError
+from openpyxl import load_workbook
+
+from suggestions import spreadsheets
+from suggestions.models import ImportJob, Suggestion
+from tests.base import PASSWORD
+from tests.suggestions.test_import import row, snapshot, write_xlsx
+
+EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def login(client, user):
+    assert client.login(username=user.username, password=PASSWORD)
+    return client
+
+
+def upload(client, path, name="交办清单.xlsx"):
+    with open(path, "rb") as f:
+        return client.post(reverse("suggestions:import"), {"file": SimpleUploadedFile(name, f.read())}, **EN)
+
+
+def test_the_import_pages_are_the_coordinators(people, client, tmp_path):
+    job = ImportJob.objects.create(original_name="x.xlsx", file="imports/x.xlsx", created_by=people.office)
+    urls = [reverse("suggestions:import"), reverse("suggestions:import_job", args=[job.pk]),
+            reverse("suggestions:import_template")]
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    for user in (people.handler, people.leader, people.handler2, people.liaison):
+        login(client, user)
+        assert [client.get(url).status_code for url in urls] == [403, 403, 403]
+        assert client.post(reverse("suggestions:import_job", args=[job.pk])).status_code == 403
+    login(client, people.office)
+    assert [client.get(url).status_code for url in urls] == [200, 200, 200]
+
+
+def test_an_upload_is_checked_previewed_then_imported_on_confirmation(people, client, tmp_path):
+    path = write_xlsx(tmp_path / "a.xlsx", [row(), row(建议号="2024002", 办理结果="已经解决",
+                                                        答复日期=dt.date(2024, 4, 15))])
+    login(client, people.office)
+    before = snapshot()
+
+    response = upload(client, path)
+
+    job = ImportJob.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("suggestions:import_job", args=[job.pk])
+    assert (job.state, job.total_rows, job.original_name, job.created_by) == ("checked", 2, "交办清单.xlsx",
+                                                                              people.office)
+    assert snapshot() == before  # checked, not written
+    page = client.get(response["Location"], **EN).content.decode()
+    assert "Confirm the import" in page and "2024002" in page and "http-equiv=\"refresh\"" not in page
+
+    response = client.post(reverse("suggestions:import_job", args=[job.pk]), **EN)
+
+    job.refresh_from_db()
+    assert job.state == "done" and job.summary["created"] == 2
+    assert Suggestion.objects.filter(year=2024).count() == 2
+    assert "The import is done." in client.get(reverse("suggestions:import_job", args=[job.pk]), **EN).content.decode()
+    # A second confirmation (a reload of the POST) imports nothing more.
+    response = client.post(reverse("suggestions:import_job", args=[job.pk]), follow=True, **EN)
+    assert "can no longer be confirmed" in response.content.decode()
+    assert Suggestion.objects.filter(year=2024).count() == 2
+
+
+def test_the_office_fixes_three_mistakes_imports_200_rows_and_downloads_them_back(people, client, tmp_path):
+    """The issue's "done when", step by step."""
+    rows = [row(建议号=f"2024{i:03d}", 标题=f"关于第{i}件民生实事的建议") for i in range(1, 201)]
+    rows[20]["主办单位"] = "区建委"
+    rows[76]["交办日期"] = "2024-02-30"
+    rows[180]["领衔代表"] = None
+    login(client, people.office)
+
+    response = upload(client, write_xlsx(tmp_path / "bad.xlsx", rows))
+
+    job = ImportJob.objects.get()
+    assert job.state == "rejected"
+    page = client.get(response["Location"], **EN).content.decode()
+    assert "3 errors: nothing was written" in page
+    for text in ("row 22, column 主办单位: Unknown department “区建委”; did you mean “区建设管理委”?",
+                 "row 78, column 交办日期: “2024-02-30” is not a real date.",
+                 "row 182, column 领衔代表: required"):
+        assert text in page
+    assert not Suggestion.objects.filter(year=2024).exists()
+
+    rows[20]["主办单位"] = "区建设管理委"
+    rows[76]["交办日期"] = "2024-02-29"
+    rows[180]["领衔代表"] = "李代表"
+    response = upload(client, write_xlsx(tmp_path / "good.xlsx", rows))
+    job = ImportJob.objects.latest("pk")
+    assert job.state == "checked" and job.summary["created"] == 200
+    client.post(reverse("suggestions:import_job", args=[job.pk]))
+    assert Suggestion.objects.filter(year=2024).count() == 200
+
+    exported = client.get(reverse("suggestions:export") + "?year=2024&q=民生实事")
+    ws = load_workbook(io.BytesIO(b"".join(exported.streaming_content))).worksheets[0]
+    numbers = [r[1] for r in ws.iter_rows(min_row=2, values_only=True)]
+    assert sorted(numbers) == [f"2024{i:03d}" for i in range(1, 201)]
+
+
+def test_a_file_that_is_not_a_workbook_is_refused_on_the_upload_page(people, client):
+    login(client, people.office)
+    response = client.post(reverse("suggestions:import"),
+                           {"file": SimpleUploadedFile("list.xlsx", "年度,建议号\n".encode())}, **EN)
+    assert response.status_code == 400
+    assert "This is not an Excel workbook (.xlsx)." in response.content.decode()
+    assert not ImportJob.objects.exists()
+
+
+def test_a_large_file_is_checked_by_a_worker_with_a_progress_page(people, client, tmp_path, settings, monkeypatch,
+                                                                   django_capture_on_commit_callbacks):
+    settings.IMPORT_BACKGROUND_ROWS = 2
+    queued = []
+    monkeypatch.setattr(spreadsheets.run_import_job, "apply_async", lambda args, **kw: queued.append(args))
+    login(client, people.office)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = upload(client, write_xlsx(tmp_path / "a.xlsx", [row(建议号=f"2024{i:03d}") for i in range(1, 4)]))
+
+    job = ImportJob.objects.get()
+    assert queued == [(job.pk, "check")] and job.state == "queued"
+    spreadsheets._write_progress(job, 1, 3)
+    page = client.get(response["Location"], **EN).content.decode()
+    assert 'http-equiv="refresh" content="2"' in page and '<progress max="3" value="1">' in page
+
+    spreadsheets.run_import_job(*queued[0])  # what the worker does
+    spreadsheets.run_import_job(*queued[0])  # a redelivered task changes nothing
+    job.refresh_from_db()
+    assert job.state == "checked" and job.summary["created"] == 3
+    page = client.get(response["Location"], **EN).content.decode()
+    assert "http-equiv" not in page and "Confirm the import" in page
+
+
+def test_an_unreachable_broker_runs_the_job_in_process(people, client, tmp_path, settings, monkeypatch,
+                                                       django_capture_on_commit_callbacks):
+    settings.IMPORT_BACKGROUND_ROWS = 0
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(spreadsheets.run_import_job, "apply_async", broker_down)
+    login(client, people.office)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(client, write_xlsx(tmp_path / "a.xlsx", [row()]))
+    job = ImportJob.objects.get()
+    assert job.state == "checked"
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("suggestions:import_job", args=[job.pk]))
+    job.refresh_from_db()
+    assert job.state == "done" and Suggestion.objects.filter(year=2024).count() == 1
+
+
+def test_the_template_lists_the_valid_values_on_its_second_sheet(people, client):
+    login(client, people.office)
+    response = client.get(reverse("suggestions:import_template"))
+    wb = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    assert len(wb.worksheets) == 2
+    assert [c.value for c in wb.worksheets[0][1]] == spreadsheets.HEADERS
+    columns = {col[0].value: [c.value for c in col[1:] if c.value] for col in wb.worksheets[1].iter_cols()}
+    values = list(columns.values())
+    assert {people.dept.name, people.dept2.name, people.dept3.name} <= set(values[0])
+    assert values[1] == [people.category.name] and values[2] == [people.street.name]

@@ -1,0 +1,328 @@
+"""The daily reminder scan (催办): what it finds, whom it tells, and that it tells them once.
+
+The scan day is Friday 2025-09-19. On the State Council's 2025 calendar the working days after it
+are 22, 23, 24, 25, 26 September, Sunday 28 September (a make-up day), 29, 30 September, then
+(after National Day, 1–8 October) 9 and 10 October: so 2 working days away is 2025-09-23, 5 is
+2025-09-26 and 10 is 2025-10-10.
+"""
+import datetime as dt
+from smtplib import SMTPServerDisconnected
+
+import chinese_calendar
+import pytest
+from django.contrib.auth import get_user_model
+from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from config.celery_app import app
+from suggestions import reminders, tasks, workflow
+from suggestions.models import Notification, Reminder
+from tests.base import PASSWORD
+
+DAY = dt.date(2025, 9, 19)
+# The reply deadline (3 months after assignment) of each item, and what the scan must make of it.
+DUE = {"2025101": (dt.date(2025, 10, 10), 10), "2025102": (dt.date(2025, 9, 26), 5),
+       "2025103": (dt.date(2025, 9, 23), 2), "2025104": (dt.date(2025, 9, 19), 0),
+       "2025105": (dt.date(2025, 9, 18), Reminder.OVERDUE), "2025106": (dt.date(2025, 9, 1), Reminder.OVERDUE)}
+QUIET = {"2025107": dt.date(2025, 9, 24), "2025108": dt.date(2025, 10, 9)}  # 3 and 9 working days away
+
+
+def assign(people, number, due, **kwargs):
+    """An item of dept whose reply deadline is `due` (assigned three months earlier)."""
+    s = people.assigned(number, on=due.replace(month=due.month - 3), **kwargs)
+    a = s.assignments.get(department=kwargs.get("lead", people.dept))
+    assert a.due_date == due
+    return a
+
+
+@pytest.fixture
+def items(people):
+    return {n: assign(people, n, due) for n, (due, _) in {**DUE, **{k: (v, None) for k, v in QUIET.items()}}.items()}
+
+
+def mails_to(user):
+    return [m for m in mail.outbox if m.to == [user.email]]
+
+
+def test_it_counts_the_thresholds_on_the_working_day_calendar():
+    assert not chinese_calendar.is_workday(dt.date(2025, 10, 1))
+    assert chinese_calendar.is_workday(dt.date(2025, 9, 28))  # the package agrees: a make-up Sunday
+    assert reminders.target_dates(DAY) == {dt.date(2025, 10, 10): 10, dt.date(2025, 9, 26): 5,
+                                           dt.date(2025, 9, 23): 2, DAY: 0}
+
+
+def test_it_records_one_reminder_per_member_item_and_threshold(people, items):
+    reminders.reserve(DAY)
+    rows = set(Reminder.objects.values_list("recipient__username", "assignment__suggestion__number", "threshold"))
+    expected = {(who, number, threshold) for number, (_, threshold) in DUE.items() for who in ("handler", "leader")}
+    summary = set(Reminder.objects.filter(kind="summary").values_list("recipient__username", "threshold"))
+    assert rows - {(u, None, t) for u, t in summary} == expected
+    assert summary == {("office", Reminder.OVERDUE)}
+    assert set(Reminder.objects.values_list("state", flat=True)) == {"pending"}
+
+
+def test_it_sends_each_handler_and_leader_one_digest_of_all_their_items(people, items):
+    call_command("send_reminders", "--date", DAY.isoformat(), stdout=open("/dev/null", "w"))
+    for user in (people.handler, people.leader):
+        [message] = mails_to(user)
+        for number in DUE:
+            assert number in message.body
+        for number in QUIET:
+            assert number not in message.body
+        assert "2025-10-10" in message.body and reverse("suggestions:detail", args=[items["2025101"].suggestion_id]) \
+            in message.body
+        [note] = Notification.objects.filter(recipient=user)
+        assert note.body == message.body and note.text == message.subject
+    assert mails_to(people.handler2) == mails_to(people.leader2) == mails_to(people.liaison) == []
+    [summary] = mails_to(people.office)
+    assert "2025105" in summary.body and "2025106" in summary.body and "2025104" not in summary.body
+    assert len(mail.outbox) == 3
+
+
+def test_it_sends_nothing_more_when_run_again(people, items):
+    for _ in range(3):
+        call_command("send_reminders", "--date", DAY.isoformat(), stdout=open("/dev/null", "w"))
+    assert len(mail.outbox) == 3
+    assert Notification.objects.count() == 3
+    assert set(Reminder.objects.values_list("state", flat=True)) == {"sent"}
+
+
+def test_it_sends_the_next_days_reminders_the_next_day(people, items):
+    reminders.scan(DAY)
+    reminders.scan(dt.date(2025, 9, 22))
+    [first, second] = mails_to(people.handler)
+    # On Monday 2025-09-22 the 2025104 item is overdue and 2025107 (due 09-24) is 2 working days away.
+    assert "2025107" in second.body and "2025107" not in first.body
+    assert Reminder.objects.filter(recipient=people.handler, assignment=items["2025107"], threshold=2,
+                                   scan_date=dt.date(2025, 9, 22)).exists()
+
+
+def test_it_reminds_co_handling_departments_of_their_opinion_deadline(people):
+    s = people.assigned("2025201", on=dt.date(2025, 8, 19), co=[people.dept2])
+    co = s.assignments.get(department=people.dept2)
+    assert co.due_date == DAY  # one month after receipt
+    reminders.scan(DAY)
+    [message] = mails_to(people.handler2)
+    assert "2025201" in message.body
+    assert Reminder.objects.get(recipient=people.leader2).assignment == co
+
+
+def test_it_leaves_out_replied_withdrawn_and_returned_items(people):
+    replied = people.replied("2025301", on=dt.date(2025, 6, 18), reply_on=dt.date(2025, 7, 1))
+    withdrawn = people.assigned("2025302", on=dt.date(2025, 6, 18))
+    workflow.withdraw(withdrawn, actor=people.office, reason="代表撤回")
+    back = people.assigned("2025303", on=dt.date(2025, 9, 15))
+    a = back.assignments.get()
+    workflow.request_return(a, actor=people.handler, reason="不属于本部门职责", requested_on=dt.date(2025, 9, 16))
+    workflow.approve_return(a, actor=people.office, decided_on=dt.date(2025, 9, 17))
+    assert replied.assignments.get().due_date < DAY
+    reminders.scan(DAY)
+    assert mail.outbox == [] and not Reminder.objects.exists()
+
+
+def test_it_tells_users_without_an_address_in_the_app(people, items):
+    get_user_model().objects.filter(pk=people.leader.pk).update(email="")
+    reminders.scan(DAY)
+    assert mails_to(people.handler) and len([m for m in mail.outbox if m.to == [""]]) == 0
+    note = Notification.objects.get(recipient=people.leader)
+    assert "2025101" in note.body
+    assert set(Reminder.objects.filter(recipient=people.leader).values_list("state", "emailed")) == {("sent", False)}
+    reminders.scan(DAY)
+    assert Notification.objects.filter(recipient=people.leader).count() == 1
+
+
+def test_it_drops_a_waiting_reminder_whose_item_was_replied_meanwhile(people):
+    a = assign(people, "2025401", dt.date(2025, 9, 23))
+    reminders.reserve(DAY)
+    workflow.accept(a, actor=people.handler)
+    workflow.add_contact(a, actor=people.handler, method="phone", contacted_on=dt.date(2025, 9, 1),
+                         participants="王代表", summary="电话沟通")
+    r = workflow.draft_reply(a, actor=people.handler, outcome="solved", body="已解决")
+    workflow.sign_reply(r, actor=people.leader, document_number="静建函〔2025〕9号")
+    result = reminders.deliver(DAY)
+    assert mail.outbox == [] and result.dropped == 2
+    assert set(Reminder.objects.values_list("state", flat=True)) == {"dropped"}
+
+
+class DownBackend(BaseEmailBackend):
+    """A mail server that is down."""
+
+    def send_messages(self, messages):
+        raise SMTPServerDisconnected("connection refused")
+
+
+def test_it_keeps_the_reminders_when_the_mail_server_is_down_and_sends_them_next_time(people, items, settings):
+    settings.EMAIL_BACKEND = f"{__name__}.DownBackend"
+    result = reminders.scan(DAY)
+    assert result.failures == 3 and result.notifications == 0
+    assert set(Reminder.objects.values_list("state", flat=True)) == {"pending"}
+    assert "SMTPServerDisconnected" in Reminder.objects.first().error
+    assert not Notification.objects.exists()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    reminders.scan(dt.date(2025, 9, 19))
+    assert len(mail.outbox) == 3 and Notification.objects.count() == 3
+
+
+def test_it_gives_up_the_email_after_repeated_failures_but_still_notifies(people, items, settings):
+    settings.EMAIL_BACKEND = f"{__name__}.DownBackend"
+    for _ in range(reminders.MAX_EMAIL_ATTEMPTS):
+        reminders.scan(DAY)
+    assert set(Reminder.objects.values_list("state", flat=True)) == {"failed"}
+    assert Notification.objects.filter(recipient=people.handler).count() == 1
+    reminders.scan(DAY)
+    assert Notification.objects.filter(recipient=people.handler).count() == 1
+
+
+def test_it_retries_a_claim_whose_process_died_but_not_one_still_in_progress(people, items):
+    reminders.reserve(DAY)
+    stale = timezone.now() - reminders.LEASE - dt.timedelta(minutes=1)
+    Reminder.objects.filter(recipient=people.handler).update(state="sending", claim="dead", claimed_at=stale)
+    Reminder.objects.filter(recipient=people.leader).update(state="sending", claim="busy", claimed_at=timezone.now())
+    reminders.deliver(DAY)
+    assert len(mails_to(people.handler)) == 1
+    assert mails_to(people.leader) == []  # another worker holds these: it sends them
+    assert set(Reminder.objects.filter(recipient=people.leader).values_list("state", flat=True)) == {"sending"}
+
+
+def test_it_sends_once_when_a_second_worker_arrives_after_the_first_claimed(people, items, monkeypatch):
+    reminders.reserve(DAY)
+    sent_by_other = []
+    original = reminders._email
+
+    def other_worker_runs_meanwhile(user, *args):
+        if not sent_by_other:
+            sent_by_other.append(reminders.deliver(DAY))  # the second worker finds the first one's claims
+        return original(user, *args)
+
+    monkeypatch.setattr(reminders, "_email", other_worker_runs_meanwhile)
+    first = reminders.deliver(DAY)
+    assert sent_by_other[0].emails + first.emails == 3 == len(mail.outbox)
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(u.email for u in (people.handler, people.leader,
+                                                                             people.office))
+
+
+def test_it_finds_the_items_with_the_same_queries_for_few_or_many(people):
+    def queries(count, start):
+        for i in range(count):
+            assign(people, f"2025{start + i:03d}", dt.date(2025, 9, 23))
+        Reminder.objects.all().delete()
+        with CaptureQueriesContext(connection) as ctx:
+            reminders.reserve(DAY)
+        return len(ctx.captured_queries)
+
+    assert queries(2, 500) == queries(40, 600)
+    assert Reminder.objects.filter(threshold=2).count() == 2 * 42
+
+
+def test_it_writes_nothing_on_a_dry_run(people, items):
+    out = []
+
+    class Out:
+        def write(self, text):
+            out.append(text)
+
+    call_command("send_reminders", "--date", DAY.isoformat(), "--dry-run", stdout=Out())
+    assert mail.outbox == [] and not Reminder.objects.exists() and not Notification.objects.exists()
+    text = "".join(out)
+    assert "handler <handler@example.org>: 6 items" in text and "office" in text
+
+
+def test_it_refuses_a_malformed_date():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError):
+        call_command("send_reminders", "--date", "2025/09/19")
+
+
+def test_it_labels_each_item_with_what_is_left_on_the_calendar():
+    with translation.override("en"):
+        assert reminders.status_label(DAY, dt.date(2025, 10, 10)) == "10 working days left"
+        assert reminders.status_label(DAY, DAY) == "due today"
+        # Due 2025-09-30; 2025-10-09 and 10-10 are the working days since (National Day between).
+        assert reminders.status_label(dt.date(2025, 10, 10), dt.date(2025, 9, 30)) == "overdue by 2 working days"
+
+
+# --- the scheduled task ---------------------------------------------------------------------------
+
+def test_it_is_scheduled_daily_at_the_reminder_hour_in_shanghai(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["send-reminders"]
+    assert entry["task"] == tasks.send_reminders.name
+    assert entry["schedule"].hour == {settings.REMINDER_HOUR} and entry["schedule"].minute == {settings.REMINDER_MINUTE}
+    assert app.conf.timezone == "Asia/Shanghai"
+
+
+def test_it_skips_days_off_when_run_by_the_scheduler(people, items, monkeypatch):
+    monkeypatch.setattr(tasks.timezone, "localdate", lambda: dt.date(2025, 10, 3))  # National Day
+    tasks.send_reminders.apply()
+    assert mail.outbox == [] and not Reminder.objects.exists()
+    monkeypatch.setattr(tasks.timezone, "localdate", lambda: DAY)
+    tasks.send_reminders.apply()
+    assert len(mail.outbox) == 3
+
+
+def test_it_retries_the_task_with_backoff_while_the_mail_server_is_down(people, items, settings, monkeypatch):
+    settings.EMAIL_BACKEND = f"{__name__}.DownBackend"
+    countdowns = []
+    original = tasks.send_reminders.retry
+
+    def retry(*args, **kwargs):
+        countdowns.append(kwargs["countdown"])
+        assert kwargs["args"] == (DAY.isoformat(),)  # a retry after midnight still scans its own day
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(tasks.send_reminders, "retry", retry)
+    tasks.send_reminders.apply(args=(DAY.isoformat(),))
+    assert countdowns[:3] == [60, 120, 240]
+    # Eagerly the retries run at once: after the last e-mail attempt the in-app note is written.
+    assert set(Reminder.objects.values_list("state", flat=True)) == {"failed"}
+    assert Notification.objects.filter(recipient=people.handler).count() == 1
+
+
+# --- the page -------------------------------------------------------------------------------------
+
+def login(client, user):
+    assert client.login(username=user.username, password=PASSWORD)
+    return client
+
+
+def test_it_shows_coordinators_every_reminder_and_others_their_own(client, people, items):
+    reminders.scan(DAY)
+    url = reverse("suggestions:reminders")
+    r = login(client, people.office).get(url)
+    assert r.status_code == 200
+    assert {x.recipient_id for x in r.context["page"]} == {people.handler.pk, people.leader.pk, people.office.pk}
+    r = login(client, people.handler).get(url)
+    assert {x.recipient_id for x in r.context["page"]} == {people.handler.pk}
+    assert items["2025101"].suggestion.title[:20] in r.content.decode()
+    r = login(client, people.handler2).get(url)
+    assert list(r.context["page"]) == []
+    assert r.context["states"] and all(n == 0 for _, _, n in r.context["states"])
+
+
+def test_it_filters_the_page_by_date(client, people, items):
+    reminders.scan(DAY)
+    reminders.scan(dt.date(2025, 9, 22))
+    r = login(client, people.handler).get(reverse("suggestions:reminders"), {"date": "2025-09-22"})
+    assert {x.scan_date for x in r.context["page"]} == {dt.date(2025, 9, 22)}
+
+
+def test_it_lets_only_coordinators_run_the_scan_from_the_page(client, people, items, monkeypatch,
+                                                              django_capture_on_commit_callbacks):
+    url = reverse("suggestions:reminders")
+    assert login(client, people.handler).post(url).status_code == 403
+    monkeypatch.setattr(app.conf, "task_always_eager", True)
+    monkeypatch.setattr(tasks.timezone, "localdate", lambda: DAY)
+    with django_capture_on_commit_callbacks(execute=True):
+        r = login(client, people.office).post(url)
+    assert r.status_code == 302
+    assert len(mail.outbox) == 3
+
+
+def test_it_sends_anonymous_users_to_login(client):
+    r = client.get(reverse("suggestions:reminders"))
+    assert r.status_code == 302 and r["Location"].startswith("/accounts/login/")

@@ -1,0 +1,88 @@
+"""Similar suggestions by character bigrams: a near-duplicate ranks first, across deputies and years."""
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from suggestions import workflow
+from suggestions.models import Deputy
+from supervision import similarity
+from supervision.models import SimilarityEntry, TitleGram
+
+CORPUS = [
+    ("2024001", 2024, "关于南京西路青海路口出租车扬招点标识更新的建议",
+     "南京西路青海路口出租车扬招点标识老旧、位置不醒目，乘客和驾驶员难以识别。"),
+    ("2024002", 2024, "关于加快东安公寓小区加装电梯的建议", "多层住宅老年居民占比高，上下楼困难，加装意愿强烈。"),
+    ("2024003", 2024, "关于宝山路沿线整体绿化改造的建议", "沿线绿化品种单一、部分树木长势较差，景观效果不佳。"),
+    ("2025002", 2025, "关于整治上海市中医医院门口交通乱象的建议",
+     "早晚高峰车辆违停、接送车辆占道，行人通行安全受到影响。"),
+    ("2025003", 2025, "关于优化南京西路公交站点设置的建议", "公交站点间距过大、候车设施简陋，老年乘客出行不便。"),
+    ("2025004", 2025, "关于更新南京西路出租车扬招站标识的建议",
+     "青海路口的出租车扬招点标识陈旧、不醒目，乘客难以识别，建议更新。"),
+]
+
+
+def corpus(people):
+    other = Deputy.objects.create(name="李代表")
+    made = {}
+    for i, (number, year, title, content) in enumerate(CORPUS):
+        made[number] = workflow.register(actor=people.office, year=year, number=number, title=title,
+                                         content=content, lead_deputy=other if i % 2 else people.deputy)
+    return made
+
+
+def test_it_ranks_the_near_duplicate_first_across_years_and_deputies(people):
+    s = corpus(people)
+    found = similarity.similar_to(s["2025004"], people.office)
+    assert found[0] == s["2024001"]
+    assert found[0].lead_deputy != s["2025004"].lead_deputy and found[0].year != s["2025004"].year
+    assert found[0].similarity > 0.5
+    # The others are far behind, and unrelated items are not listed at all.
+    assert all(f.similarity < found[0].similarity / 2 for f in found[1:])
+    assert s["2024002"] not in found and s["2024003"] not in found
+
+
+def test_it_keeps_the_lists_symmetric_when_a_suggestion_is_saved(people):
+    s = corpus(people)
+    # 2024001 was saved before 2025004 existed; saving 2025004 put it in 2024001's list too.
+    assert [x.pk for x in similarity.similar_to(s["2024001"], people.office)][:1] == [s["2025004"].pk]
+    workflow.update(s["2025004"], actor=people.office, title="关于加快东安公寓小区加装电梯的建议",
+                    content="老年居民上下楼困难，希望加快加装电梯。")
+    assert s["2025004"].pk not in [x.pk for x in similarity.similar_to(s["2024001"], people.office)]
+    assert similarity.similar_to(s["2025004"], people.office)[0] == s["2024002"]
+
+
+def test_it_shows_only_what_the_user_may_see(people):
+    s = corpus(people)
+    workflow.assign(s["2024001"], actor=people.office, lead=[people.dept2])
+    workflow.assign(s["2025004"], actor=people.office, lead=[people.dept])
+    assert similarity.similar_to(s["2025004"], people.handler) == []
+    assert similarity.similar_to(s["2025004"], people.handler2) == [s["2024001"]]  # its own item only
+    assert similarity.similar_to(s["2025004"], people.liaison)[0] == s["2024001"]
+
+
+def test_it_reads_the_stored_list_in_two_queries_and_indexes_lazily(people):
+    s = corpus(people)
+    with CaptureQueriesContext(connection) as ctx:
+        similarity.similar_to(s["2025004"], people.office, limit=5)
+    assert len(ctx.captured_queries) <= 3  # the user's access (once), the stored list, the rows
+    # Data loaded in bulk has no index yet: the first look computes it.
+    SimilarityEntry.objects.filter(pk=s["2025004"].pk).delete()
+    assert similarity.similar_to(s["2025004"], people.office)[0] == s["2024001"]
+    assert SimilarityEntry.objects.filter(pk=s["2025004"].pk).exists()
+
+
+def test_it_rebuilds_the_whole_index(people):
+    s = corpus(people)
+    TitleGram.objects.all().delete()
+    SimilarityEntry.objects.all().delete()
+    assert similarity.rebuild(batch=2) == len(CORPUS)
+    assert TitleGram.objects.filter(suggestion=s["2024001"], gram="扬招").exists()
+    assert not TitleGram.objects.filter(gram="关于").exists()  # the title's frame is not indexed
+    assert similarity.neighbours(s["2025004"])[0][0] == s["2024001"].pk
+
+
+def test_it_counts_bigrams_without_a_segmenter():
+    assert similarity.title_core("关于宝山路沿线整体绿化改造的建议") == "宝山路沿线整体绿化改造"
+    grams = similarity.bigrams("扬招点，标识")
+    assert grams == {"扬招": 1, "招点": 1, "标识": 1}  # punctuation splits runs
+    assert similarity.cosine(grams, grams) == 1.0
+    assert similarity.cosine(grams, similarity.bigrams("加装电梯")) == 0.0
