@@ -213,7 +213,7 @@ def workbook(report):
                 if value is None:
                     values.append(DASH)
                 elif kind == "percent":
-                    values.append(float(value) / 100)
+                    values.append(float(value / 100))  # Decimal first: 0.806, not 0.80599…
                 else:
                     values.append(value)
                 widths[j] = max(widths[j], _width(_display(value, kind)))

@@ -38,9 +38,11 @@ class ReportForm(forms.Form):
         today = timezone.localdate()
         if data is not None and not any(data.get(name) for name in self.base_fields):
             data = None  # a bare visit: this year, as of today
-        elif data is not None and not data.get("as_of"):
+        elif data is not None:
             data = data.copy()
-            data["as_of"] = today.isoformat()  # show the day the figures are for
+            # Left empty: this year, as of today; and the page shows the day the figures are for.
+            data["year"] = data.get("year") or str(today.year)
+            data["as_of"] = data.get("as_of") or today.isoformat()
         super().__init__(data, initial={"year": today.year, "as_of": today}, **kwargs)
 
     def clean_lookback(self):

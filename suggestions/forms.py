@@ -225,7 +225,8 @@ class FeedbackForm(NotFutureMixin, forms.Form):
         return data
 
 
-class RehandlingForm(ReasonForm):
+class RehandlingForm(NotFutureMixin, ReasonForm):
+    past_date_fields = ("ordered_on",)  # a date in year 9999 would overflow the deadline's computation
     ordered_on = date_field(_("Date"))
 
 

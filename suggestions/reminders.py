@@ -142,7 +142,8 @@ def _digest_rows(day):
     department's active members, in one query."""
     return (due_items(day).filter(department__memberships__user__is_active=True)
             .annotate(r_recipient=F("department__memberships__user_id"), r_threshold=_threshold(day))
-            .order_by())
+            # Rows in key order: two scans inserting at once wait for each other instead of deadlocking.
+            .order_by("r_recipient", "pk"))
 
 
 def _coordinators():
@@ -192,7 +193,7 @@ def reserve(day):
         if overdue_items(day).exists():
             summaries = [Reminder(recipient_id=pk, kind=Reminder.Kind.SUMMARY, threshold=Reminder.OVERDUE,
                                   scan_date=day, created_at=now)
-                         for pk in _coordinators().values_list("pk", flat=True)]
+                         for pk in _coordinators().order_by("pk").values_list("pk", flat=True)]
             before = Reminder.objects.filter(kind=Reminder.Kind.SUMMARY, scan_date=day).count()
             Reminder.objects.bulk_create(summaries, ignore_conflicts=True)
             count += Reminder.objects.filter(kind=Reminder.Kind.SUMMARY, scan_date=day).count() - before
@@ -315,6 +316,7 @@ def threshold_label(threshold):
 def _line(a, as_of):
     return {"number": a.suggestion.number, "title": a.suggestion.title, "department": a.department.name,
             "role": a.get_role_display(), "due": a.due_date, "status": status_label(as_of, a.due_date),
+            "deadline": _("reply due") if a.is_lead else _("opinion due"),
             "overdue": a.due_date < as_of,
             "url": settings.SITE_URL + reverse("suggestions:detail", args=[a.suggestion_id])}
 

@@ -59,7 +59,9 @@ def enqueue(task, *args):
 
     def send():
         try:
-            task.apply_async(args=args, retry=False)
+            # One attempt to connect (kombu would otherwise retry for seconds while the user waits).
+            with task.app.connection_for_write(transport_options={"max_retries": 0}) as connection:
+                task.apply_async(args=args, retry=False, connection=connection)
             queued.ok = True
         except Exception:  # kombu raises whatever the transport raises: OSError, OperationalError …
             queued.ok = False

@@ -140,14 +140,15 @@ def record_finding(sample, *, actor, method, checked_on, result, text):
     finding = RecheckFinding.objects.create(sample=sample, method=method, checked_on=checked_on, result=result,
                                             text=text, recorded_by=actor)
     s = sample.suggestion
-    if result == RecheckResult.NOT_DONE and not sample.reopened:
+    # Reopen once, and only an item still standing as replied (one already re-handled is being worked on).
+    if result == RecheckResult.NOT_DONE and not sample.reopened and workflow.allowed(actor, "reopen_after_recheck", s):
         workflow.reopen_after_recheck(s, actor=actor, finding=f"{_stored(METHOD_LABELS[method])} · {text}",
                                       reopened_on=checked_on, recheck_id=sample.campaign_id)
         sample.reopened = True
     else:
         workflow.note_supervision(s, actor=actor, activity="recheck", label=METHOD_LABELS[method],
                                   text=f"{_stored(RecheckResult(result).label)} · {text}", day=checked_on,
-                                  recheck_id=sample.campaign_id, result=result)
+                                  recheck_id=sample.campaign_id, check_result=result)
     sample.result = result
     sample.save(update_fields=["result", "reopened"])
     return finding

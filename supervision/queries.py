@@ -6,7 +6,7 @@ figures it computes itself from the outcome history, which `workflow.record_look
 import datetime as dt
 
 from django.conf import settings
-from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from departments import scoping
@@ -41,14 +41,17 @@ def outcome_on(day, suggestion_ref="pk"):
 
 # --- the report's figures ---------------------------------------------------------------------
 
-def recheck_summary(year, as_of=None):
-    """The year's items re-checked (by sampled item's year), as of a date (default today).
+def recheck_summary(year, as_of=None, user=None):
+    """The year's items re-checked (by sampled item's year), as of a date (default today), in `user`'s
+    scope (None: the whole district).
 
     {"campaigns", "sampled", "checked", "confirmed", "not_done", "reopened", "by_method": {method: findings}}
     — "checked" items have a finding by `as_of`; "confirmed"/"not_done" count each item by its latest one.
     """
     as_of = as_of or timezone.localdate()
     samples = RecheckSample.objects.filter(suggestion__year=year, campaign__created_at__date__lte=as_of)
+    if user is not None:
+        samples = samples.filter(suggestion__in=scoping.suggestions(user))
     findings = RecheckFinding.objects.filter(sample=OuterRef("pk"), checked_on__lte=as_of)
     latest = Subquery(findings.order_by("-checked_on", "-pk").values("result")[:1])
     row = samples.annotate(latest=latest).aggregate(
@@ -65,21 +68,26 @@ def recheck_summary(year, as_of=None):
     return row
 
 
-def classes_of_year(year):
-    """Classes of at least two suggestions, one of them (at least) of `year`."""
+def classes_of_year(year, user=None):
+    """Classes of at least two suggestions, one of them (at least) of `year` (and in `user`'s scope)."""
     of_year = SimilarClassMember.objects.filter(klass=OuterRef("pk"), suggestion__year=year)
+    if user is not None:
+        of_year = of_year.filter(suggestion__in=scoping.suggestions(user))
     return SimilarClass.objects.annotate(size=Count("members")).filter(size__gte=2).filter(Exists(of_year))
 
 
-def class_count(year):
+def class_count(year, user=None):
     """How many classes of similar suggestions (一类事) the year's items were linked in."""
-    return classes_of_year(year).count()
+    return classes_of_year(year, user).count()
 
 
-def classed_items(year):
+def classed_items(year, user=None):
     """How many of the year's items are linked in a class of at least two."""
-    return SimilarClassMember.objects.filter(suggestion__year=year,
-                                             klass__in=classes_of_year(year).values("pk")).count()
+    members = SimilarClassMember.objects.filter(suggestion__year=year,
+                                                klass__in=classes_of_year(year).values("pk"))
+    if user is not None:
+        members = members.filter(suggestion__in=scoping.suggestions(user))
+    return members.count()
 
 
 # --- re-check sampling --------------------------------------------------------------------------
@@ -123,9 +131,29 @@ def period_of(day, days=None):
     return start, start + dt.timedelta(days=days - 1)
 
 
+def _open_leads():
+    return Assignment.objects.filter(suggestion=OuterRef("pk"), role=AssignmentRole.LEAD,
+                                     state__in=[AssignmentState.PENDING, AssignmentState.HANDLING,
+                                                AssignmentState.REHANDLING])
+
+
+def key_counts(items, today=None):
+    """One query: how many of `items` there are, have this period's report in, are overdue.
+
+    The conditions are written out, not read from `key_items`' annotations: an aggregate over
+    annotations makes Django wrap the query, and it then drops an `Exists` it thinks unused.
+    """
+    today = today or timezone.localdate()
+    start, _end = period_of(today)
+    reported = Exists(KeyProgressReport.objects.filter(suggestion=OuterRef("pk"), period_start=start))
+    overdue = Exists(_open_leads().filter(due_date__lt=today))
+    return items.model.objects.filter(pk__in=items.values("pk")).aggregate(
+        total=Count("pk"), reported=Count("pk", filter=Q(reported)), overdue=Count("pk", filter=Q(overdue)))
+
+
 def key_items(user, year=None, leader=None, today=None):
-    """The key suggestions `user` may see, with `last_report` (the latest period reported), `reported`
-    (this period's report is in), `due_date` (the open lead deadline, if any) and `lead_names`."""
+    """The key suggestions `user` may see, with `last_report` (the end of the latest period reported),
+    `reported` (this period's report is in) and `due_date` (the earliest open lead deadline, if any)."""
     today = today or timezone.localdate()
     start, _end = period_of(today)
     qs = scoping.suggestions(user).filter(is_key=True).exclude(state=SuggestionState.WITHDRAWN)
@@ -133,12 +161,9 @@ def key_items(user, year=None, leader=None, today=None):
         qs = qs.filter(year=year)
     if leader:
         qs = qs.filter(supervising_leader=leader)
-    open_leads = Assignment.objects.filter(suggestion=OuterRef("pk"), role=AssignmentRole.LEAD,
-                                           state__in=[AssignmentState.PENDING, AssignmentState.HANDLING,
-                                                      AssignmentState.REHANDLING])
+    reports = KeyProgressReport.objects.filter(suggestion=OuterRef("pk"))
     return (qs.select_related("lead_deputy")
-            .annotate(last_report=Max("key_reports__period_end"),
-                      reported=Exists(KeyProgressReport.objects.filter(suggestion=OuterRef("pk"),
-                                                                       period_start=start)),
-                      due_date=Subquery(open_leads.order_by("due_date").values("due_date")[:1]))
+            .annotate(last_report=Subquery(reports.order_by("-period_end").values("period_end")[:1]),
+                      reported=Exists(reports.filter(period_start=start)),
+                      due_date=Subquery(_open_leads().order_by("due_date").values("due_date")[:1]))
             .order_by("-year", "number"))

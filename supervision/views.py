@@ -65,8 +65,7 @@ def dashboard(request):
     leader = request.GET.get("leader") or ""
     items = queries.key_items(request.user, year=int(year) if year.isdigit() else None, leader=leader or None,
                               today=today).prefetch_related(_lead_assignments())
-    counts = items.aggregate(total=Count("pk"), reported=Count("pk", filter=Q(reported=True)),
-                             overdue=Count("pk", filter=Q(due_date__lt=today)))
+    counts = queries.key_counts(items, today)
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
     visible = scoping.suggestions(request.user).filter(is_key=True)
     context = {

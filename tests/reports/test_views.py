@@ -49,6 +49,8 @@ def test_it_refuses_users_without_a_role(client, people):
     client.login(username="someone", password=PASSWORD)
     for name in ("reports:annual", "reports:annual_xlsx", "reports:annual_docx"):
         assert client.get(reverse(name)).status_code == 403
+    html = client.get(reverse("suggestions:dashboard")).content.decode()
+    assert reverse("reports:annual") not in html  # no link to a page they may not open
 
 
 @pytest.mark.parametrize("who", ["office", "liaison"])
@@ -62,7 +64,8 @@ def test_it_shows_the_office_the_whole_district(client, people, who):
     assert r.context["paragraph"] in html
     assert "由区政府承办的 6 件区人大代表建议均在规定时间内办复" in html
     assert html.count('<svg class="chart"') == 3
-    assert "<script src" not in html and "cdn" not in html.lower()
+    assert "<script" not in html and "cdn" not in html.lower() and "onclick" not in html  # CSP: no inline script
+    assert f'href="{reverse("reports:annual")}"' in html  # in the navigation
     assert "css/report.css" in html
     assert "annual.xlsx?year=2025&amp;as_of=2025-09-19" in html
 
@@ -84,12 +87,13 @@ def test_it_shows_a_handler_their_departments_only(client, people):
     assert [row[:3] for row in rows[1:]] == [(people.dept2.name, 2, 1)]
 
 
-def test_it_defaults_to_this_year_as_of_today(client, people):
-    r = login(client, people.office).get(reverse("reports:annual"))
+@pytest.mark.parametrize("query", [{}, {"source": "community"}, {"year": "", "as_of": ""}])
+def test_it_defaults_to_this_year_as_of_today(client, people, query):
+    r = login(client, people.office).get(reverse("reports:annual"), query)
     assert r.status_code == 200
-    today = dt.date.today()
-    assert r.context["params"].year == r.context["params"].as_of.year
-    assert abs((r.context["params"].as_of - today).days) <= 1
+    params = r.context["params"]
+    assert params.year == params.as_of.year and abs((params.as_of - dt.date.today()).days) <= 1
+    assert params.source == (query.get("source") or None)
 
 
 @pytest.mark.parametrize("bad", [{"year": "x"}, {"year": "2025", "lookback": "2024-2022"},

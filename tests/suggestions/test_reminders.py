@@ -191,17 +191,19 @@ def test_it_retries_a_claim_whose_process_died_but_not_one_still_in_progress(peo
 
 def test_it_sends_once_when_a_second_worker_arrives_after_the_first_claimed(people, items, monkeypatch):
     reminders.reserve(DAY)
-    sent_by_other = []
+    other = []
     original = reminders._email
 
     def other_worker_runs_meanwhile(user, *args):
-        if not sent_by_other:
-            sent_by_other.append(reminders.deliver(DAY))  # the second worker finds the first one's claims
+        if not other:  # while the first worker is e-mailing its first digest, a second one scans
+            other.append(None)
+            other[0] = reminders.deliver(DAY)
         return original(user, *args)
 
     monkeypatch.setattr(reminders, "_email", other_worker_runs_meanwhile)
     first = reminders.deliver(DAY)
-    assert sent_by_other[0].emails + first.emails == 3 == len(mail.outbox)
+    assert first.emails >= 1 and other[0].emails >= 1
+    assert other[0].emails + first.emails == 3 == len(mail.outbox)
     assert sorted(m.to[0] for m in mail.outbox) == sorted(u.email for u in (people.handler, people.leader,
                                                                              people.office))
 

@@ -82,7 +82,7 @@ def test_it_reopens_an_item_found_not_done_with_the_rehandling_deadline(people, 
     ok = Suggestion.objects.get(pk=good.suggestion_id)
     assert ok.state == "replied"
     assert ok.events.order_by("pk").last().data == {"supervision": "recheck", "recheck_id": campaign.pk,
-                                                    "result": "done"}
+                                                    "check_result": "done"}
     bad.refresh_from_db()
     assert bad.reopened and bad.result == RecheckResult.NOT_DONE
     # The department can now reply again.
@@ -128,3 +128,32 @@ def test_it_refuses_a_sample_of_nothing(people):
     with pytest.raises(workflow.WorkflowError):
         actions.create_recheck(actor=people.office, title="x", replied_from=dt.date(2023, 1, 1),
                                replied_to=dt.date(2023, 12, 31), percent=10)
+
+
+def test_it_counts_only_the_users_scope_when_asked(people):
+    district(people)
+    other = people.assigned("2025201", lead=people.dept2)
+    a = other.assignments.get()
+    workflow.accept(a, actor=people.handler2)
+    r = workflow.draft_reply(a, actor=people.handler2, outcome="solved", body="已解决", strict=False)
+    workflow.sign_reply(r, actor=people.leader2, reply_date=dt.date(2025, 4, 1), document_number="1号", strict=False)
+    campaign = actions.create_recheck(actor=people.office, title="复查", replied_from=YEAR_2025[0],
+                                      replied_to=YEAR_2025[1], size=50)
+    assert other.pk in set(campaign.samples.values_list("suggestion_id", flat=True))
+    assert queries.recheck_summary(2025, user=people.handler2)["sampled"] == 1
+    assert queries.recheck_summary(2025, user=people.office)["sampled"] == campaign.samples.count()
+
+
+def test_it_records_a_not_done_finding_on_an_item_already_being_rehandled_without_reopening_it(people):
+    district(people)
+    campaign = actions.create_recheck(actor=people.office, title="复查", replied_from=YEAR_2025[0],
+                                      replied_to=YEAR_2025[1], size=1, seed=1)
+    sample = campaign.samples.get()
+    workflow.order_rehandling(sample.suggestion, actor=people.office, reason="代表不满意")
+    lead = sample.suggestion.assignments.get()
+    due = lead.due_date
+    actions.record_finding(sample, actor=people.office, method="phone", checked_on=dt.date(2025, 10, 9),
+                           result="not_done", text="仍未整改")
+    lead.refresh_from_db()
+    sample.refresh_from_db()
+    assert lead.due_date == due and not sample.reopened and sample.result == "not_done"

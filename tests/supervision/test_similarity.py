@@ -83,6 +83,6 @@ def test_it_rebuilds_the_whole_index(people):
 def test_it_counts_bigrams_without_a_segmenter():
     assert similarity.title_core("关于宝山路沿线整体绿化改造的建议") == "宝山路沿线整体绿化改造"
     grams = similarity.bigrams("扬招点，标识")
-    assert grams == {"扬招": 1, "招点": 1, "标识": 1}  # punctuation splits runs
+    assert grams == {"扬招", "招点", "标识"}  # punctuation splits runs
     assert similarity.cosine(grams, grams) == 1.0
     assert similarity.cosine(grams, similarity.bigrams("加装电梯")) == 0.0

@@ -63,7 +63,8 @@ def test_it_tells_the_second_leader_the_reply_was_already_signed(people):
     prefix = f"sign_reply-{reply.pk}"
     v1, v2 = page_version(first, s, prefix), page_version(second, s, f"send_back_reply-{reply.pk}")
     r = first.post(reverse("suggestions:reply_step", args=[reply.pk, "sign_reply"]), {
-        f"{prefix}-reply_date": "2025-04-01", f"{prefix}-document_number": "静建函〔2025〕3号", f"{prefix}-version": v1})
+        f"{prefix}-reply_date": "2025-04-01", f"{prefix}-document_number": "静建函〔2025〕3号",
+        f"{prefix}-version": v1})
     assert r.status_code == 302
     back = f"send_back_reply-{reply.pk}"
     r = second.post(reverse("suggestions:reply_step", args=[reply.pk, "send_back_reply"]), {

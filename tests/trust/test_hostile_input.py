@@ -1,0 +1,339 @@
+"""Bad input everywhere: every filter parameter and every form field of the product's pages gets
+random and hostile strings (SQL and HTML fragments, control characters, very long and non-BMP
+text, malformed dates and ids). Never a 500 (the test client re-raises any error of a view), and
+never stored markup that comes back as HTML: after each step the detail and list pages are read
+and must not contain the markup unescaped.
+
+Fields are found from the forms themselves (the page's FilterSet or form, each workflow step's
+form class), so a field added later is attacked too. Each example runs in a rolled-back
+savepoint: every example meets the same objects in the same states.
+"""
+import datetime as dt
+
+import pytest
+from django.db import transaction
+from django.forms import (
+    BooleanField,
+    ChoiceField,
+    DateField,
+    FileField,
+    IntegerField,
+    ModelChoiceField,
+    ModelMultipleChoiceField,
+    MultipleChoiceField,
+)
+from django.test import Client
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from suggestions import views, workflow
+from suggestions.forms import RegisterForm, SuggestionForm
+from tests.base import make_user
+from tests.trust import world as world_module
+
+SCRIPT = "<script>alert(1)</script>"
+IMG = '<img src=x onerror="alert(2)">'
+MARKUP = (SCRIPT, IMG)
+HOSTILE = [
+    SCRIPT, IMG, f"标题{SCRIPT}", "' OR 1=1 --", "'; DROP TABLE suggestions_suggestion; --", '" OR ""="',
+    "1; SELECT pg_sleep(5)", "%", "_", "\\", "\x00", "\x00abc", "a\x1b[31mred", "\r\n\t\x0b\x0c", "\u202e\u200b",
+    "𠀀😀", "𠀀" * 400, "x" * 301, "长" * 5001, "9" * 400, "-1", "0", "1.5", "1e309", "NaN", "[]", "{}",
+    "2025-02-30", "2025-13-01", "0000-00-00", "9999-12-31", "0001-01-01", "2025/3/15", "2025年3月15日",
+    "99999999999999999999999", "../../etc/passwd", "{{ 7*7 }}", "{% debug %}", "$(rm -rf /)", "=1+1",
+    "@SUM(A1)", " ", "",
+]
+
+hostile_text = st.one_of(
+    st.sampled_from(HOSTILE),
+    st.text(st.characters(blacklist_categories=("Cs",)), max_size=120),
+    st.text(st.characters(min_codepoint=0x10000, max_codepoint=0x1FFFF), min_size=1, max_size=20),
+)
+EXAMPLES = settings(max_examples=30, deadline=None, database=None,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+# Files (xlsx, docx) cost a whole document per example: fewer of them, the same strategies.
+FILE_EXAMPLES = settings(EXAMPLES, max_examples=10)
+
+
+def _valid(field):
+    """A value the field accepts, so that hostile text in the other fields reaches the database."""
+    today = timezone.localdate()
+    if isinstance(field, ModelMultipleChoiceField):
+        return [str(pk) for pk in field.queryset.values_list("pk", flat=True)[:2]]
+    if isinstance(field, ModelChoiceField):
+        pk = field.queryset.values_list("pk", flat=True).first()
+        return str(pk) if pk is not None else ""
+    if isinstance(field, MultipleChoiceField):
+        return [str(c) for c, _ in field.choices if c != ""][:1]
+    if isinstance(field, ChoiceField):
+        choices = [str(c) for c, _ in field.choices if c != ""]
+        return choices[0] if choices else ""
+    if isinstance(field, DateField):
+        return (today - dt.timedelta(days=1)).isoformat()
+    if isinstance(field, IntegerField):
+        return str(today.year)
+    if isinstance(field, BooleanField):
+        return "on"
+    return "正常的文字"
+
+
+def _field_strategy(field):
+    valid = _valid(field)
+    if isinstance(field, ModelMultipleChoiceField | MultipleChoiceField):
+        return st.one_of(st.just(valid), st.lists(hostile_text, max_size=3))
+    if isinstance(field, ChoiceField):  # valid choices too, so that the form often passes
+        choices = [str(c) for c, _ in field.choices if c != ""]
+        return st.one_of(st.sampled_from(choices or [""]), hostile_text)
+    return st.one_of(st.just(valid), hostile_text)
+
+
+def form_data(form, extra=None):
+    """A strategy of request data for every field of `form` (with its prefix), plus `extra` keys."""
+    parts = {form.add_prefix(name): _field_strategy(field) for name, field in form.fields.items()
+             if not isinstance(field, FileField)}
+    for key in extra or ():
+        parts[key] = st.one_of(st.just("1"), hostile_text)
+    return st.fixed_dictionaries(parts)
+
+
+def one_field_at_a_time(form, extra=()):
+    """Valid data with the markup in one field at a time: the sure way to catch a field echoed raw."""
+    fields = {form.add_prefix(n): f for n, f in form.fields.items() if not isinstance(f, FileField)} if form else {}
+    valid = {key: _valid(f) for key, f in fields.items()}
+    for key in [*fields, *extra]:
+        yield {**valid, key: SCRIPT}
+
+
+def check(response):
+    """No markup echoed unescaped (the client has already re-raised any error of the view)."""
+    assert response.status_code < 500
+    if response.streaming or not response.get("Content-Type", "").startswith("text/html"):
+        return
+    body = response.content.decode("utf-8", "replace")
+    for markup in MARKUP:
+        assert markup not in body, f"unescaped {markup!r} in {response.request['PATH_INFO']}"
+
+
+def rolled_back(fn):
+    with transaction.atomic():
+        result = fn()
+        transaction.set_rollback(True)
+    return result
+
+
+@pytest.fixture
+def world(people, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    return world_module.build(people)
+
+
+def logged_in(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+# --- filters of the list pages and their exports ---------------------------------------------
+
+def _page_form(client, name):
+    context = client.get(reverse(name)).context
+    found = context.get("filter") or context.get("form")
+    return found.form if hasattr(found, "form") else found
+
+
+def _existing(*names):
+    found = []
+    for name in names:
+        try:
+            reverse(name)
+        except NoReverseMatch:
+            continue
+        found.append(name)
+    return found
+
+
+FILTER_PAGES = [  # (the page whose form names the parameters, a URL that reads them)
+    ("suggestions:list", "suggestions:list"), ("suggestions:list", "suggestions:export"),
+    ("audit:list", "audit:list"), ("audit:list", "audit:export"),
+    ("reports:annual", "reports:annual"), ("reports:annual", "reports:annual_xlsx"),
+    ("reports:annual", "reports:annual_docx"),
+    ("public:list", "public:list"),
+]
+FILES = {"suggestions:export", "audit:export", "reports:annual_xlsx", "reports:annual_docx"}
+
+
+@pytest.mark.parametrize(("page", "url"), [p for p in FILTER_PAGES if _existing(*p) == list(p)],
+                         ids=[p[1] for p in FILTER_PAGES if _existing(*p) == list(p)])
+def test_it_survives_hostile_filter_parameters(world, page, url):
+    client = logged_in(world.users["office"])
+    form = _page_form(client, page)
+    assert form is not None and form.fields, f"{page} shows no form to read its parameters from"
+
+    for data in one_field_at_a_time(form, extra=["page"]):
+        check(client.get(reverse(url), data))
+
+    @(FILE_EXAMPLES if url in FILES else EXAMPLES)
+    @given(data=form_data(form, extra=["page"]))
+    def run(data):
+        check(client.get(reverse(url), data))
+
+    run()
+
+
+def test_it_survives_hostile_filters_as_a_department_user(world):
+    client = logged_in(world.users["handler2"])
+    form = _page_form(client, "suggestions:list")
+
+    @EXAMPLES
+    @given(data=form_data(form, extra=["page"]))
+    def run(data):
+        r = client.get(reverse("suggestions:list"), data)
+        check(r)
+        assert world.mine.marker not in r.content.decode()
+
+    run()
+
+
+# --- every workflow step's form --------------------------------------------------------------
+
+def _stages(people, w):
+    """Objects in the state each step needs, all of dept (handler, leader) or shared with dept2."""
+    today = timezone.localdate()
+    office = people.office
+
+    def fresh(number, co=()):
+        s = workflow.register(actor=office, year=2025, number=number, title="关于宝山路沿线整体绿化改造的建议",
+                              lead_deputy=w.mine.suggestion.lead_deputy)
+        workflow.assign(s, actor=office, lead=[people.dept], co=list(co), assigned_on=today)
+        return s, s.assignments.get(department=people.dept)
+
+    registered = workflow.register(actor=office, year=2025, number="2025901", title="待交办",
+                                   lead_deputy=w.mine.suggestion.lead_deputy)
+    pending_s, pending = fresh("2025902")
+    returning_s, returning = fresh("2025903")
+    workflow.request_return(returning, actor=people.handler, reason="不属于本部门职责")
+    co_s, _ = fresh("2025904", co=[people.dept2])
+    co = co_s.assignments.get(department=people.dept2)
+    workflow.accept(co, actor=people.handler2)
+    working_s, working = fresh("2025905")
+    workflow.accept(working, actor=people.handler)
+    workflow.add_contact(working, actor=people.handler, method="phone", contacted_on=today, participants="甲代表",
+                         summary="电话沟通")
+    for obj in (pending, returning, co, working):
+        obj.refresh_from_db()
+    replied = w.mine.replied.assignments.get()
+    return {
+        "assign": (registered, office), "withdraw": (w.mine.suggestion, office),
+        "record_feedback": (w.mine.replied, people.liaison), "order_rehandling": (w.mine.replied, office),
+        "accept": (pending, people.handler), "request_return": (pending, people.handler),
+        "approve_return": (returning, office), "refuse_return": (returning, office),
+        "add_progress": (working, people.handler), "add_contact": (working, people.handler),
+        "send_opinion": (co, people.handler2), "draft_reply": (working, people.handler),
+        "request_extension": (working, people.leader), "change_outcome": (replied, people.leader),
+        "sign_reply": (w.mine.draft, people.leader), "send_back_reply": (w.mine.draft, people.leader),
+        "decide_extension": (w.mine.extension, office),
+    }
+
+
+STEPS = [(name, form, "suggestion_step") for name, (form, _) in views.SUGGESTION_STEPS.items()] + [
+    (name, form, "assignment_step") for name, (form, _) in views.ASSIGNMENT_STEPS.items()] + [
+    (name, form, "reply_step") for name, (form, _) in views.REPLY_STEPS.items()] + [
+    (name, form, "extension_step") for name, (form, _) in views.EXTENSION_STEPS.items()]
+
+
+def _suggestion_of(obj):
+    for path in ("assignment.suggestion", "suggestion"):
+        target = obj
+        try:
+            for part in path.split("."):
+                target = getattr(target, part)
+        except AttributeError:
+            continue
+        return target
+    return obj
+
+
+@pytest.mark.parametrize(("name", "form_class", "url_name"), STEPS, ids=[s[0] for s in STEPS])
+def test_it_survives_hostile_input_in_every_step(world, people, name, form_class, url_name):
+    stages = _stages(people, world)
+    assert name in stages, f"no object prepared for the step {name}: add it to _stages()"
+    obj, user = stages[name]
+    prefix = name if url_name == "suggestion_step" else f"{name}-{obj.pk}"
+    args = [obj.pk] if url_name == "extension_step" else [obj.pk, name]
+    url = reverse(f"suggestions:{url_name}", args=args)
+    detail = reverse("suggestions:detail", args=[_suggestion_of(obj).pk])
+    form = form_class(prefix=prefix) if form_class else None
+    client = logged_in(user)
+    strategy = form_data(form, extra=[f"{prefix}-version"]) if form else st.fixed_dictionaries(
+        {f"{prefix}-version": st.one_of(st.just("1"), hostile_text)})
+    reached = []
+
+    def attempt(data):
+        r = client.post(url, data)
+        check(r)
+        reached.append(r.status_code)
+        check(client.get(detail))
+        check(client.get(reverse("suggestions:list")))
+
+    for data in one_field_at_a_time(form, extra=[f"{prefix}-version"]):
+        rolled_back(lambda data=data: attempt(data))
+
+    @EXAMPLES
+    @given(data=strategy)
+    def run(data):
+        rolled_back(lambda: attempt(data))
+
+    run()
+    assert 403 not in reached and 404 not in reached, f"{name}: the prepared object does not allow the step"
+
+
+# --- registering and editing -----------------------------------------------------------------
+
+@pytest.mark.parametrize("form_name", ["create", "edit"])
+def test_it_survives_hostile_input_when_registering_and_editing(world, people, form_name):
+    client = logged_in(people.office)
+    s = world.mine.suggestion
+    if form_name == "create":
+        url, form = reverse("suggestions:create"), RegisterForm()
+    else:
+        url, form = reverse("suggestions:edit", args=[s.pk]), SuggestionForm(instance=s)
+
+    def attempt(data):
+        r = client.post(url, data)
+        check(r)
+        if r.status_code == 302:
+            check(client.get(r["Location"]))
+        check(client.get(reverse("suggestions:list")))
+
+    for data in one_field_at_a_time(form):
+        rolled_back(lambda data=data: attempt(data))
+
+    @EXAMPLES
+    @given(data=form_data(form))
+    def run(data):
+        rolled_back(lambda: attempt(data))
+
+    run()
+
+
+def test_it_escapes_stored_markup_on_every_page_that_shows_it(people, settings, tmp_path):
+    """The markup, stored on purpose in every text a user can type, comes back escaped."""
+    settings.MEDIA_ROOT = tmp_path
+    deputy_user = make_user("deputy")
+    s = people.replied(title=f"标题{SCRIPT}")
+    a = s.assignments.get()
+    s.lead_deputy.name, s.lead_deputy.user = f"代表{IMG}", deputy_user
+    s.lead_deputy.save()
+    workflow.add_progress(a, actor=people.handler, text=f"进展{SCRIPT}")
+    workflow.record_feedback(s, actor=people.liaison, result="dissatisfied", attitude="satisfied",
+                             comments=f"意见{IMG}")
+    for user in (people.office, people.handler, people.liaison, deputy_user):
+        client = logged_in(user)
+        for name, args in (("suggestions:detail", [s.pk]), ("suggestions:list", []), ("suggestions:dashboard", []),
+                           ("suggestions:notifications", [])):
+            r = client.get(reverse(name, args=args))
+            assert r.status_code == 200
+            check(r)
+        body = client.get(reverse("suggestions:detail", args=[s.pk])).content.decode()
+        assert "&lt;script&gt;" in body  # shown, as text
