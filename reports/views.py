@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpResponseBadRequest
+from django.http import FileResponse
 from django.shortcuts import render
 
 from departments import scoping
@@ -49,12 +49,17 @@ def _rating_rows(report):
             for code in queries.RATINGS]
 
 
+def _invalid(request, form):
+    """The form again with what is wrong (escaped, as everything the template shows); no figures."""
+    return render(request, "reports/annual.html", {"form": form}, status=400)
+
+
 @login_required
 def annual(request):
     _check_access(request.user)
     form = ReportForm(request.GET)
     if form.is_bound and not form.is_valid():
-        return render(request, "reports/annual.html", {"form": form}, status=400)
+        return _invalid(request, form)
     params = form.params()
     report = queries.annual(request.user, params)
     access = scoping.access(request.user)
@@ -81,7 +86,7 @@ def _download(request, extension):
     _check_access(request.user)
     form = ReportForm(request.GET)
     if form.is_bound and not form.is_valid():
-        return HttpResponseBadRequest(" ".join(str(e) for errors in form.errors.values() for e in errors))
+        return _invalid(request, form)
     report = queries.annual(request.user, form.params())
     data = exports.workbook(report) if extension == "xlsx" else exports.document(report)
     return FileResponse(io.BytesIO(data), as_attachment=True, filename=exports.file_name(report, extension),

@@ -444,8 +444,9 @@ class Reminder(models.Model):
         DROPPED = "dropped", _("Not sent: no longer open")
         FAILED = "failed", _("E-mail failed")
 
+    # No index of its own: the unique constraint's index starts with the recipient.
     recipient = models.ForeignKey(USER, verbose_name=_("recipient"), on_delete=models.CASCADE,
-                                  related_name="reminders")
+                                  related_name="reminders", db_index=False)
     assignment = models.ForeignKey(Assignment, verbose_name=_("assignment"), null=True, blank=True,
                                    on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.DIGEST)

@@ -73,7 +73,7 @@ from django.utils.translation import ngettext
 from departments.scoping import COORDINATOR
 
 from . import deadlines
-from .choices import OPEN_ASSIGNMENT_STATES, SuggestionState
+from .choices import OPEN_ASSIGNMENT_STATES, AssignmentState, SuggestionState
 from .models import Assignment, Notification, Reminder
 
 log = logging.getLogger(__name__)
@@ -87,6 +87,7 @@ LIST_LIMIT = 100  # items listed in one digest; the rest are counted
 SUMMARY_LIMIT = 20  # overdue items listed in a coordinator's summary
 
 State = Reminder.State
+CLOSED_STATES = [s for s in AssignmentState.values if s not in OPEN_ASSIGNMENT_STATES]
 
 
 @dataclass
@@ -204,7 +205,8 @@ def preview(day):
     """What a scan of `day` finds, per recipient, without writing anything (`--dry-run`)."""
     users = {u.pk: u for u in get_user_model().objects.filter(
         pk__in=_digest_rows(day).values("r_recipient")).order_by("username")}
-    counts = dict(_digest_rows(day).values_list("r_recipient").annotate(n=Count("pk")).values_list("r_recipient", "n"))
+    counts = dict(_digest_rows(day).order_by().values_list("r_recipient").annotate(n=Count("pk"))
+                  .values_list("r_recipient", "n"))
     lines = [(users[pk], counts[pk], 0) for pk in users]
     overdue = overdue_items(day).count()
     if overdue:
@@ -247,9 +249,9 @@ def deliver_to(recipient_id, day, mail=None):
     claimed = Reminder.objects.filter(recipient_id=recipient_id, claim=token)
     user = get_user_model().objects.get(pk=recipient_id)
     sending = claimed.filter(state=State.SENDING)
-    if user.is_active:  # items replied or withdrawn since they were found are no longer news
-        gone = sending.filter(assignment__isnull=False).exclude(
-            assignment__in=open_assignments().filter(pk__in=sending.values("assignment_id")))
+    if user.is_active:  # items replied, returned or withdrawn since they were found are no longer news
+        gone = sending.filter(Q(assignment__state__in=CLOSED_STATES)
+                              | Q(assignment__suggestion__state=SuggestionState.WITHDRAWN))
     else:
         gone = sending
     result.dropped = gone.update(state=State.DROPPED, claim="")
@@ -294,9 +296,25 @@ def _email(user, subject, body, row_ids, mail):
 
 # --- what the digest says -------------------------------------------------------------------------
 
-def status_label(as_of, due):
+def workday_distances(as_of, dues):
+    """{due: deadlines.workdays_until(as_of, due)} for many dues, in one walk over the calendar
+    each way instead of one walk per due (an overdue list can go back years)."""
+    result = {}
+    for step in (1, -1):
+        count, day = 0, as_of
+        for target in sorted((d for d in set(dues) if (d - as_of).days * step >= 0), reverse=step < 0):
+            while day != target:
+                day += dt.timedelta(days=step)
+                if deadlines.is_workday(day):
+                    count += step
+            result[target] = count
+    return result
+
+
+def status_label(as_of, due, days=None):
     """"3 working days left", "due today", "overdue by 2 working days", counted on the calendar."""
-    days = deadlines.workdays_until(as_of, due)
+    if days is None:
+        days = deadlines.workdays_until(as_of, due)
     if due < as_of:
         days = max(-days, 1)
         return ngettext("overdue by %(n)s working day", "overdue by %(n)s working days", days) % {"n": days}
@@ -313,9 +331,15 @@ def threshold_label(threshold):
     return ngettext("%(n)s working day before", "%(n)s working days before", threshold) % {"n": threshold}
 
 
-def _line(a, as_of):
+def _lines(assignments, as_of):
+    assignments = list(assignments)
+    distances = workday_distances(as_of, [a.due_date for a in assignments])
+    return [_line(a, as_of, distances[a.due_date]) for a in assignments]
+
+
+def _line(a, as_of, days):
     return {"number": a.suggestion.number, "title": a.suggestion.title, "department": a.department.name,
-            "role": a.get_role_display(), "due": a.due_date, "status": status_label(as_of, a.due_date),
+            "role": a.get_role_display(), "due": a.due_date, "status": status_label(as_of, a.due_date, days),
             "deadline": _("reply due") if a.is_lead else _("opinion due"),
             "overdue": a.due_date < as_of,
             "url": settings.SITE_URL + reverse("suggestions:detail", args=[a.suggestion_id])}
@@ -327,7 +351,7 @@ def _compose(user, rows, as_of):
         listed = (Assignment.objects.filter(pk__in=rows.filter(assignment__isnull=False).values("assignment_id"))
                   .select_related("suggestion", "department").order_by("due_date", "suggestion__number", "pk"))
         total = listed.count()
-        items = [_line(a, as_of) for a in listed[:LIST_LIMIT]]
+        items = _lines(listed[:LIST_LIMIT], as_of)
         summary = None
         if rows.filter(kind=Reminder.Kind.SUMMARY).exists():
             overdue = overdue_items(as_of)
@@ -337,8 +361,8 @@ def _compose(user, rows, as_of):
                     "count": count,
                     "departments": list(overdue.values_list("department__name").annotate(n=Count("pk"))
                                         .order_by("-n", "department__name")),
-                    "oldest": [_line(a, as_of) for a in overdue.select_related("suggestion", "department")
-                               .order_by("due_date", "pk")[:SUMMARY_LIMIT]],
+                    "oldest": _lines(overdue.select_related("suggestion", "department")
+                                     .order_by("due_date", "pk")[:SUMMARY_LIMIT], as_of),
                 }
                 summary["more"] = count - len(summary["oldest"])
         if not items and summary is None:

@@ -49,6 +49,7 @@ from .choices import (
     AssignmentState,
     Rating,
     Source,
+    SuggestionState,
 )
 from .models import Assignment, Category, Deputy, Feedback, ImportJob, OutcomeRecord, ProgressNote, Suggestion
 
@@ -502,7 +503,9 @@ def with_records(queryset):
                 Prefetch("co_deputies", queryset=Deputy.objects.only("pk", "name").order_by("name", "pk")),
                 Prefetch("assignments", to_attr="x_assignments",
                          queryset=Assignment.objects.exclude(state=AssignmentState.RETURNED)
-                         .select_related("department").order_by("role", "pk"))))
+                         .select_related("department").order_by("role", "pk")
+                         .only("suggestion_id", "role", "state", "outcome", "due_date", "first_replied_on",
+                               "department__name"))))
 
 
 def record_of(s):
@@ -944,10 +947,10 @@ def cells_of(record):
             RATING_LABELS_ZH.get(r.attitude), yes_no(r.is_public)]
 
 
-def _computed_cells(s):
+def _computed_cells(s, state_labels):
     on_time = {True: YES, False: NO}.get(s.replied_on_time)
     progress = f"{s.x_progress_on.isoformat()} {clean(s.x_progress)}" if s.x_progress else None
-    return [str(s.get_state_display()), on_time, progress]
+    return [state_labels.get(s.state, s.state), on_time, progress]
 
 
 def write_export(queryset, target):
@@ -966,9 +969,10 @@ def write_export(queryset, target):
     count = 0
     qs = with_records(queryset.order_by("-year", "number", "pk"))
     with translation.override(settings.LANGUAGE_CODE):
-        for s in qs.iterator(chunk_size=EXPORT_CHUNK):
-            ws.append([_value_cell(ws, v) for v in cells_of(record_of(s)) + _computed_cells(s)])
-            count += 1
+        state_labels = {code: str(label) for code, label in SuggestionState.choices}
+    for s in qs.iterator(chunk_size=EXPORT_CHUNK):
+        ws.append([_value_cell(ws, v) for v in cells_of(record_of(s)) + _computed_cells(s, state_labels)])
+        count += 1
     wb.save(target)
     return count
 

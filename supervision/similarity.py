@@ -9,8 +9,8 @@ code, which keeps scoring a hundred candidates to a few milliseconds.
 
 Fast at 100,000 suggestions because nothing reads all of them:
 - `TitleGram` is an inverted index of each title's bigrams; candidates are the hundred
-  suggestions sharing most of this title's telling bigrams (the ones not in every fiftieth title),
-  found by two indexed, grouped queries;
+  suggestions sharing most of this title's telling bigrams (those not in thousands of titles),
+  found by two grouped queries on the (gram, suggestion) index;
 - only those candidates' texts are read and scored;
 - the top `NEIGHBOURS` are stored in `SimilarityEntry` when a suggestion is saved (and the
   neighbours' own lists updated), so a detail page reads them in one query.
@@ -31,7 +31,8 @@ from .models import SimilarityEntry, TitleGram
 
 NEIGHBOURS = 10  # stored per suggestion
 CANDIDATES = 100  # scored per suggestion, those sharing most telling title bigrams
-COMMON_SHARE, COMMON_MIN, KEEP_RAREST = 0.02, 50, 4
+COMMON_TITLES = 1000  # a bigram in more titles than this is too common to find candidates by
+KEEP_RAREST = 4
 MIN_SCORE = 0.2  # below this, two texts share little more than phrasing
 CONTENT_CHARS = 1500  # the opening states the matter; the rest would only cost time
 
@@ -79,31 +80,33 @@ def _store_grams(pk, grams):
 
 
 def _gram_counts(grams=None):
-    """({gram: titles holding it}, number of suggestions): for the given grams, or all (a rebuild)."""
+    """{gram: titles holding it}, for the given grams or all of them (a rebuild).
+
+    Counting an indexed column lets the database answer from the (gram, suggestion) index alone.
+    """
     qs = TitleGram.objects.all() if grams is None else TitleGram.objects.filter(gram__in=grams)
-    return dict(qs.values_list("gram").annotate(n=Count("pk")).order_by()), Suggestion.objects.count()
+    return dict(qs.values_list("gram").annotate(n=Count("suggestion_id")).order_by())
 
 
-def _telling(grams, stats=None):
-    """The grams worth looking up: those in at most COMMON_SHARE of the titles (停车 or 建设 in every
-    tenth title find everything and tell nothing), and at least the KEEP_RAREST rarest."""
-    counts, total = stats or _gram_counts(grams)
-    limit = max(COMMON_MIN, total * COMMON_SHARE)
-    telling = {g for g in grams if counts.get(g, 0) <= limit}
+def _telling(grams, counts=None):
+    """The grams worth looking up: those in at most COMMON_TITLES titles (停车 or 建设 in thousands of
+    titles find everything and tell nothing), and at least the KEEP_RAREST rarest."""
+    counts = _gram_counts(grams) if counts is None else counts
+    telling = {g for g in grams if counts.get(g, 0) <= COMMON_TITLES}
     if len(telling) < KEEP_RAREST:
         telling = set(sorted(grams, key=lambda g: (counts.get(g, 0), g))[:KEEP_RAREST])
     return telling
 
 
-def _score(pk, title, content, grams, stats=None):
+def _score(pk, title, content, grams, counts=None):
     """The most similar others of one text: [(pk, score)] best first, at most NEIGHBOURS."""
     if not grams:
         return []
-    telling = _telling(grams, stats)
+    telling = _telling(grams, counts)
     # Short titles share fewer bigrams by nature: ask for two in common when there are enough.
     least = 2 if len(telling) >= 4 else 1
     candidates = list(TitleGram.objects.filter(gram__in=telling).exclude(suggestion_id=pk)
-                      .values("suggestion_id").annotate(shared=Count("pk")).filter(shared__gte=least)
+                      .values("suggestion_id").annotate(shared=Count("gram")).filter(shared__gte=least)
                       .order_by("-shared", "-suggestion_id").values_list("suggestion_id", flat=True)[:CANDIDATES])
     if not candidates:
         return []
@@ -211,14 +214,14 @@ def rebuild(batch=1000, missing_only=False, stdout=None):
         TitleGram.objects.bulk_create([TitleGram(suggestion_id=pk, gram=g) for pk, title in rows
                                        for g in sorted(title_grams(title))], batch_size=5000, ignore_conflicts=True)
     pks = list(todo.values_list("pk", flat=True))
-    stats = _gram_counts()  # once: a rebuild does not change them
+    counts = _gram_counts()  # once: a rebuild does not change them
     now = timezone.now()
     done = 0
     for start in range(0, len(pks), batch):
         entries = []
         for pk, title, content in Suggestion.objects.filter(pk__in=pks[start:start + batch]).values_list(
                 "pk", "title", "content"):
-            found = _score(pk, title, content, title_grams(title), stats)
+            found = _score(pk, title, content, title_grams(title), counts)
             entries.append(SimilarityEntry(suggestion_id=pk, neighbours=[[p, s] for p, s in found], computed_at=now))
         SimilarityEntry.objects.bulk_create(entries, ignore_conflicts=True)
         done += len(entries)

@@ -102,7 +102,17 @@ def test_it_refuses_bad_parameters(client, people, bad):
     login(client, people.office)
     r = client.get(reverse("reports:annual"), bad)
     assert r.status_code == 400 and "report" not in r.context
-    assert client.get(reverse("reports:annual_xlsx"), bad).status_code == 400
+    for name in ("reports:annual_xlsx", "reports:annual_docx"):
+        r = client.get(reverse(name), bad)
+        assert r.status_code == 400 and r["Content-Type"].startswith("text/html") and r.context["form"].errors
+
+
+def test_it_escapes_what_it_refuses(client, people):
+    login(client, people.office)
+    for name in ("reports:annual", "reports:annual_xlsx"):
+        r = client.get(reverse(name), {"year": "2025", "source": "<script>alert(1)</script>"})
+        assert r.status_code == 400
+        assert "<script>alert(1)" not in r.content.decode() and "&lt;script&gt;" in r.content.decode()
 
 
 def test_it_agrees_with_itself_on_the_page_in_excel_in_word_and_in_json(client, people, capsys):

@@ -5,11 +5,12 @@ persona (the office, the liaison office, a handler and a leader of each departme
 a login), on objects inside and outside the persona's scope. Expected: anonymous → the login page
 (except public pages); out of scope → 404; in scope but read-only → 403; allowed → an answer
 (200, a redirect, 400 for the empty form, or 405 for a method it does not take). Every page and
-file a persona gets is also searched for the other department's titles and for drafts the persona
-may not see.
+file a persona gets is also searched for the other department's titles, for drafts the persona
+may not see and, on public pages, for the deputies' phone numbers.
 
 `RULES` classifies each URL name. A URL that nobody classified fails `test_it_classifies_every_url`,
-naming it: add it to `RULES` (see the kinds below) when you add the URL.
+naming it: add it to `RULES` (see the kinds below) when you add the URL. The admin site is
+classified as a whole (staff only) by `test_it_keeps_the_admin_for_staff_only`.
 """
 import io
 import zipfile
@@ -23,47 +24,58 @@ from tests.base import make_user
 from tests.trust import world as world_module
 from tests.trust.urlmap import routes
 
+# Kinds of URL.
 PUBLIC = "public"            # no login: anonymous users get the page itself
+PUBLISHED = "published"      # one published item, no login: published → shown to all, else 404 to all
 LOGGED_IN = "logged_in"      # any logged-in user; the content is scoped
 WORKERS = "workers"          # the office, the liaison office and departments; a deputy gets 403
 COORDINATOR = "coordinator"  # the district office's coordinators only; everyone else 403
-ADMIN = "admin"              # Django's admin: staff only; everyone else goes to the admin login
+OFFICE = "office"            # the office's own pages: coordinators and liaison read; anyone else 404
 SCOPED = "scoped"            # one object, through the scope: out of scope 404, read-only 403
+ADMIN = "admin"              # Django's admin: staff only; everyone else goes to the admin login
 
-OFFICE, LIAISON, HANDLERS, LEADERS, DEPUTY = "office", "liaison", "handlers", "leaders", "deputy"
+# Who, in `writers` (relative to the object's department where it has one).
+COORD, LIAISON, HANDLERS, LEADERS, DEPUTY = "office", "liaison", "handlers", "leaders", "deputy"
 PERSONAS = ("office", "liaison", "handler", "leader", "handler2", "leader2", "deputy")
 
 
 @dataclass(frozen=True)
 class Probe:
-    """One way to request a URL: on which object of a family, with which arguments.
+    """One way to request a URL: with which arguments, on which object of a department's world.
 
-    `level`: who sees the object: "suggestion" (office, liaison, the department, the deputy) or
-    "assignment" (office, liaison, the department). `writers`: None for a page that only reads;
-    otherwise who may use it (the others in scope get 403), relative to the family.
+    `args(family, world)` gives the URL's arguments. `level`: who sees the object: "suggestion"
+    (office, liaison, the department, the deputy), "assignment" (office, liaison, the department)
+    or "none". `writers`: None for a page that only reads; otherwise who may use it (others who
+    see the object get 403). `post_only`: the writers' part is only the POST (the page is readable).
     """
 
-    args: object = None          # Family -> kwargs for the URL
+    args: object = None
     level: str = "suggestion"
     writers: frozenset | None = None
     post_only: bool = False
+    published: bool = True   # PUBLISHED kind: whether the item is on the public pages
 
 
 @dataclass(frozen=True)
 class Rule:
     kind: str
     probes: tuple = field(default=(Probe(),))
-    post_only: bool = False
-    args: object = None          # World -> kwargs, for unscoped URLs that take an argument
+    writers: frozenset | None = None   # unscoped kinds: who may POST (the others get 403)
+    post_only: bool = False            # the URL takes POST only (GET: 405)
+    get_only: bool = False             # the URL takes GET only (POST: 404 or 405)
+    args: object = None                # world -> kwargs, for unscoped URLs that take an argument
 
 
-def _writers(*names):
+def _w(*names):
     return frozenset(names)
 
 
 def step(obj, name, level, *writers):
-    return Probe(args=lambda f: {"pk": getattr(f, obj).pk, "step": name}, level=level, writers=_writers(*writers),
-                 post_only=True)
+    return Probe(args=lambda f, w: {"pk": getattr(f, obj).pk, "step": name}, level=level, writers=_w(*writers))
+
+
+def office_obj(name, **extra):
+    return lambda w: {"pk": w.office[name].pk, **extra}
 
 
 RULES = {
@@ -71,9 +83,14 @@ RULES = {
     "healthz": Rule(PUBLIC),
     "login": Rule(PUBLIC),
     "logout": Rule(PUBLIC),  # POST only; logs out whoever asks, anonymous included
-    "admin:logout": Rule(PUBLIC),
     "set_language": Rule(PUBLIC),
     "admin:login": Rule(PUBLIC),
+    "admin:logout": Rule(PUBLIC),
+    "public:list": Rule(PUBLIC),
+    "public:detail": Rule(PUBLISHED, (
+        Probe(args=lambda f, w: {"pk": f.replied.pk}, published=True),
+        Probe(args=lambda f, w: {"pk": f.suggestion.pk}, published=False),  # not replied yet
+    )),
     # any logged-in user, content scoped
     "password_change": Rule(LOGGED_IN),
     "password_change_done": Rule(LOGGED_IN),
@@ -81,6 +98,9 @@ RULES = {
     "suggestions:list": Rule(LOGGED_IN),
     "suggestions:notifications": Rule(LOGGED_IN),
     "suggestions:export": Rule(LOGGED_IN),
+    "suggestions:reminders": Rule(LOGGED_IN, writers=_w(COORD)),  # POST runs today's scan
+    "supervision:dashboard": Rule(LOGGED_IN),
+    "supervision:class_list": Rule(LOGGED_IN),
     # the people who work on suggestions
     "reports:annual": Rule(WORKERS),
     "reports:annual_xlsx": Rule(WORKERS),
@@ -92,29 +112,48 @@ RULES = {
     "suggestions:import_job": Rule(COORDINATOR, args=lambda w: {"pk": w.import_job.pk}),
     "audit:list": Rule(COORDINATOR),
     "audit:export": Rule(COORDINATOR),
+    # the office's supervision pages: the liaison office reads them, departments do not see them
+    "supervision:recheck_list": Rule(OFFICE),
+    "supervision:recheck_create": Rule(OFFICE, writers=_w(COORD), post_only=True),
+    "supervision:recheck_detail": Rule(OFFICE, writers=_w(COORD), args=office_obj("recheck")),
+    "supervision:sample_detail": Rule(OFFICE, writers=_w(COORD), args=office_obj("sample")),
+    "supervision:review_list": Rule(OFFICE),
+    "supervision:review_create": Rule(OFFICE, writers=_w(COORD), post_only=True),
+    "supervision:review_detail": Rule(OFFICE, args=office_obj("review")),
+    "supervision:review_item": Rule(OFFICE, get_only=True, args=office_obj("review_item")),  # steps post below
+    "supervision:review_item_step": Rule(OFFICE, writers=_w(COORD), args=office_obj("review_item", step="note")),
+    "supervision:class_link": Rule(OFFICE, writers=_w(COORD), post_only=True),
+    "supervision:class_together": Rule(OFFICE, writers=_w(COORD), post_only=True, args=office_obj("class_mine")),
+    "supervision:class_unlink": Rule(OFFICE, writers=_w(COORD), post_only=True, args=office_obj("member_mine")),
     # one object, through the scope
-    "suggestions:detail": Rule(SCOPED, (Probe(args=lambda f: {"pk": f.suggestion.pk}),)),
-    "suggestions:edit": Rule(SCOPED, (Probe(args=lambda f: {"pk": f.suggestion.pk}, writers=_writers(OFFICE)),)),
+    "suggestions:detail": Rule(SCOPED, (Probe(args=lambda f, w: {"pk": f.suggestion.pk}),)),
+    "suggestions:edit": Rule(SCOPED, (Probe(args=lambda f, w: {"pk": f.suggestion.pk}, writers=_w(COORD)),)),
     "suggestions:suggestion_step": Rule(SCOPED, (
-        step("suggestion", "withdraw", "suggestion", OFFICE),
-        step("replied", "record_feedback", "suggestion", OFFICE, LIAISON, DEPUTY),
+        step("suggestion", "withdraw", "suggestion", COORD),
+        step("replied", "record_feedback", "suggestion", COORD, LIAISON, DEPUTY),
         step("suggestion", "no-such-step", "none"),
-    )),
+    ), post_only=True),
     "suggestions:assignment_step": Rule(SCOPED, (
         step("assignment", "add_progress", "assignment", HANDLERS),
         step("assignment", "accept", "assignment"),  # already accepted: nobody may
         step("assignment", "approve_return", "assignment"),
-    )),
+    ), post_only=True),
     "suggestions:reply_step": Rule(SCOPED, (
         step("draft", "sign_reply", "assignment", LEADERS),
         step("draft", "send_back_reply", "assignment", LEADERS),
-    )),
+    ), post_only=True),
     "suggestions:extension_step": Rule(SCOPED, (
-        Probe(args=lambda f: {"pk": f.extension.pk}, level="assignment", writers=_writers(OFFICE), post_only=True),
-    )),
+        Probe(args=lambda f, w: {"pk": f.extension.pk}, level="assignment", writers=_w(COORD)),
+    ), post_only=True),
     "suggestions:reply_attachment": Rule(SCOPED, (
-        Probe(args=lambda f: {"pk": f.draft.pk}, level="assignment"),      # a draft: its department
-        Probe(args=lambda f: {"pk": f.sent_reply.pk}, level="suggestion"),  # sent: whoever sees the suggestion
+        Probe(args=lambda f, w: {"pk": f.draft.pk}, level="assignment"),      # a draft: its department
+        Probe(args=lambda f, w: {"pk": f.sent_reply.pk}, level="suggestion"),  # sent: whoever sees the suggestion
+    )),
+    "supervision:key_detail": Rule(SCOPED, (  # the lead department reports progress on a key suggestion
+        Probe(args=lambda f, w: {"pk": f.suggestion.pk}, writers=_w(HANDLERS), post_only=True),
+    )),
+    "supervision:class_detail": Rule(SCOPED, (  # a class: seen by whoever sees one of its members
+        Probe(args=lambda f, w: {"pk": w.office[f"class_{f.key}"].pk}),
     )),
 }
 
@@ -174,64 +213,114 @@ def _request(client, user, method, url):
     return response, body
 
 
-def _readers(w, family, level):
+def _readers(family, level):
     if level == "none":
         return frozenset()
-    everyone = {OFFICE, LIAISON} | family.handlers
+    everyone = {COORD, LIAISON} | family.handlers
     if level == "suggestion":
         everyone |= family.deputies
     return frozenset(everyone)
 
 
-def _may_write(persona, family, writers):
+def _may(persona, family, writers):
     expanded = set()
     for w in writers:
-        expanded |= {HANDLERS: family.handlers, LEADERS: family.leaders, DEPUTY: family.deputies}.get(w, {w})
+        if family is None:
+            expanded.add(w)
+        else:
+            expanded |= {HANDLERS: family.handlers, LEADERS: family.leaders, DEPUTY: family.deputies}.get(w, {w})
     return persona in expanded
 
 
-def _secrets(w, persona):
-    """Text this persona must never receive: the other world's titles, drafts not theirs to see."""
+def _secrets(w, persona, rule):
+    """Text this persona must never receive: the other world's titles, drafts not theirs to see.
+    On the public pages (published titles are everyone's): drafts, items not published, phones."""
+    if persona is None or rule.kind in (PUBLIC, PUBLISHED):
+        return [x for f in (w.mine, w.theirs) for x in (f.draft_marker, f.unpublished_marker)] + list(w.phones)
     secrets = []
     for family in (w.mine, w.theirs):
-        if persona not in _readers(w, family, "suggestion"):
+        if persona not in _readers(family, "suggestion"):
             secrets.append(family.marker)
-        if persona not in _readers(w, family, "assignment"):
+        if persona not in _readers(family, "assignment"):
             secrets.append(family.draft_marker)
     return secrets
 
 
-def _expected(rule, probe, w, family, persona, method):
-    """The set of acceptable status codes (the login redirect is checked apart)."""
-    post_only = rule.post_only or probe.post_only
-    if persona is None:
-        return "login"
+def _expected(rule, probe, family, persona, method):
+    """The acceptable status codes, or "login" / "public" for the checks made apart."""
+    if rule.kind == PUBLISHED:
+        return OK if probe.published else {404}
     if rule.kind == PUBLIC:
         return "public"
-    if post_only and method == "GET":
+    if persona is None:
+        return "login"
+    if rule.post_only and method == "GET":
         return {405}
+    if rule.get_only and method == "POST":
+        return {404, 405}
     if rule.kind == LOGGED_IN:
-        return OK
+        return {403} if rule.writers is not None and method == "POST" and not _may(persona, None, rule.writers) else OK
     if rule.kind == WORKERS:
         return {403} if persona == DEPUTY else OK
     if rule.kind == COORDINATOR:
-        return OK if persona == OFFICE else {403}
-    if persona not in _readers(w, family, probe.level):
+        return OK if persona == COORD else {403}
+    if rule.kind == OFFICE:
+        if persona not in (COORD, LIAISON):
+            return {404}
+        return {403} if rule.writers is not None and method == "POST" and persona not in rule.writers else OK
+    # SCOPED
+    if persona not in _readers(family, probe.level):
         return {404}
-    if probe.writers is not None and not _may_write(persona, family, probe.writers):
+    if probe.writers is not None and (method == "POST" or not probe.post_only) and not _may(
+            persona, family, probe.writers):
         return {403}
     return OK
 
 
 def _cases(w, route, rule):
     """(label, url, probe, family) for each way the rule says to request this route."""
-    if rule.kind != SCOPED:
+    if rule.kind not in (SCOPED, PUBLISHED):
         kwargs = rule.args(w) if rule.args else {}
         yield route.key, route.url(**kwargs), rule.probes[0], None
         return
     for i, probe in enumerate(rule.probes):
         for family in (w.mine, w.theirs):
-            yield f"{route.key}#{i}/{family.key}", route.url(**probe.args(family)), probe, family
+            yield f"{route.key}#{i}/{family.key}", route.url(**probe.args(family, w)), probe, family
+
+
+def _check(route, rule, url, label, probe, family, persona, method, r, body, world):
+    where = f"{method} {url} ({label}) as {persona or 'anonymous'}: {r.status_code}"
+    want = _expected(rule, probe, family, persona, method)
+    location = r.get("Location", "")
+    problems = []
+    if r.status_code >= 500:
+        problems.append(f"{where}, a server error")
+    elif want == "login":
+        if not (r.status_code == 302 and location.startswith(LOGIN)):
+            problems.append(f"{where} → {location}, expected the login page")
+    elif want == "public":
+        if r.status_code in (403, 404) or (location.startswith(LOGIN) and url != "/accounts/logout/"):
+            problems.append(f"{where} → {location}, a public page refused")
+    elif r.status_code not in want:
+        problems.append(f"{where}, expected {sorted(want)}")
+    for secret in _secrets(world, persona, rule):
+        if secret in body:
+            problems.append(f"{where}, shows {secret} it may not see")
+    return problems
+
+
+@pytest.mark.parametrize("route", [r for r in ROUTES if rule_for(r) and rule_for(r).kind != ADMIN],
+                         ids=lambda r: r.key)
+def test_it_enforces_the_matrix(world, route):
+    rule = rule_for(route)
+    client = Client()
+    failures = []
+    for label, url, probe, family in _cases(world, route, rule):
+        for persona in (None, *PERSONAS):
+            for method in ("GET", "POST"):
+                r, body = _request(client, world.users.get(persona), method, url)
+                failures += _check(route, rule, url, label, probe, family, persona, method, r, body, world)
+    assert not failures, "\n".join(failures)
 
 
 def test_it_keeps_the_admin_for_staff_only(people):
@@ -249,37 +338,4 @@ def test_it_keeps_the_admin_for_staff_only(people):
                 r, _ = _request(client, user, method, url)
                 if not (r.status_code == 302 and r["Location"].startswith(ADMIN_LOGIN)):
                     failures.append(f"{method} {url} as {user or 'anonymous'}: {r.status_code} {r.get('Location', '')}")
-    assert not failures, "\n".join(failures)
-
-
-@pytest.mark.parametrize("route", [r for r in ROUTES if rule_for(r) and rule_for(r).kind != ADMIN],
-                         ids=lambda r: r.key)
-def test_it_enforces_the_matrix(world, route):
-    rule = rule_for(route)
-    client = Client()
-    failures = []
-    for label, url, probe, family in _cases(world, route, rule):
-        for persona in (None, *PERSONAS):
-            user = world.users.get(persona)
-            for method in ("GET", "POST"):
-                r, body = _request(client, user, method, url)
-                want = _expected(rule, probe, world, family, persona, method)
-                where = f"{method} {url} ({label}) as {persona or 'anonymous'}: {r.status_code}"
-                location = r.get("Location", "")
-                if r.status_code >= 500:
-                    failures.append(f"{where}, a server error")
-                elif want == "login":
-                    if rule.kind == PUBLIC:
-                        if r.status_code in (302, 303) and location.startswith(LOGIN) and url != "/accounts/logout/":
-                            failures.append(f"{where}, sent a public page to login")
-                    elif not (r.status_code == 302 and location.startswith(LOGIN)):
-                        failures.append(f"{where} → {location}, expected the login page")
-                elif want == "public":
-                    if r.status_code in (403, 404):
-                        failures.append(f"{where}, a public page refused")
-                elif r.status_code not in want:
-                    failures.append(f"{where}, expected {sorted(want)}")
-                for secret in _secrets(world, persona) if persona else ():
-                    if secret in body:
-                        failures.append(f"{where}, shows {secret} it may not see")
     assert not failures, "\n".join(failures)

@@ -27,6 +27,7 @@ class Family:
     key: str
     marker: str
     draft_marker: str
+    unpublished_marker: str  # in the title of the item not yet replied: never on the public pages
     suggestion: object
     assignment: object
     draft: object
@@ -44,17 +45,20 @@ class World:
     mine: Family
     theirs: Family
     import_job: object
+    office: dict          # the office's own objects (supervision campaigns …), by name
+    phones: tuple         # the deputies' phone numbers: never on a public page
 
     def family(self, key):
         return self.mine if key == "mine" else self.theirs
 
 
 def _family(people, key, dept, handler, leader, deputy, number):
-    marker, draft_marker = f"[{key}-7f3a]", f"[draft-{key}-c41e]"
+    marker, draft_marker, unpublished = f"[{key}-7f3a]", f"[draft-{key}-c41e]", f"[unpublished-{key}-5d02]"
 
-    def register(n, title):
+    def register(n, title, **fields):
         s = workflow.register(actor=people.office, year=2025, number=n, title=f"{title}{marker}",
-                              lead_deputy=deputy, content="建议内容", category=people.category, street=people.street)
+                              lead_deputy=deputy, content="建议内容", category=people.category, street=people.street,
+                              **fields)
         workflow.assign(s, actor=people.office, lead=[dept], assigned_on=ON)
         a = s.assignments.get()
         workflow.accept(a, actor=handler, accepted_on=ON)
@@ -62,7 +66,8 @@ def _family(people, key, dept, handler, leader, deputy, number):
                              summary="电话沟通")
         return s, a
 
-    s, a = register(f"{number}1", "关于宝山路沿线整体绿化改造的建议")
+    s, a = register(f"{number}1", f"关于宝山路沿线整体绿化改造的建议{unpublished}", is_key=True,
+                    supervising_leader="张区长")
     draft = workflow.draft_reply(a, actor=handler, outcome="solved", body=f"草稿{draft_marker}",
                                  attachment=SimpleUploadedFile("draft.pdf", PDF))
     ext = workflow.request_extension(a, actor=leader, requested_due=dt.date(2025, 8, 29), reason="施工周期长")
@@ -72,23 +77,43 @@ def _family(people, key, dept, handler, leader, deputy, number):
     workflow.sign_reply(sent, actor=leader, reply_date=dt.date(2025, 4, 1), document_number=f"函〔2025〕{number}号")
     for obj in (s, a, draft, ext, done, sent):
         obj.refresh_from_db()
-    return Family(key=key, marker=marker, draft_marker=draft_marker, suggestion=s, assignment=a, draft=draft,
+    return Family(key=key, marker=marker, draft_marker=draft_marker, unpublished_marker=unpublished, suggestion=s, assignment=a, draft=draft,
                   extension=ext, replied=done, sent_reply=sent,
                   handlers=frozenset({handler.username, leader.username}), leaders=frozenset({leader.username}),
                   deputies=frozenset({"deputy"}) if deputy.user_id else frozenset())
 
 
+def _office_objects(people, mine, theirs):
+    """Supervision's objects, when the app is there: a re-check of the solved items, a review, classes."""
+    try:
+        from supervision import actions
+        from supervision.models import ReviewCampaign, ReviewItem
+    except ImportError:
+        return {}
+    office = people.office
+    recheck = actions.create_recheck(actor=office, title="抽样复查", replied_from=dt.date(2025, 1, 1),
+                                     replied_to=dt.date(2025, 12, 31), size=2, seed=1)
+    review = actions.create_review(actor=office, kind=ReviewCampaign.Kind.FOLLOWUP, year=2025, title="跟踪复查")
+    item = ReviewItem.objects.create(campaign=review, suggestion=mine.replied, outcome_before="solved")
+    classes = {f.key: actions.link_class([f.suggestion, f.replied], actor=office) for f in (mine, theirs)}
+    return {"recheck": recheck, "sample": recheck.samples.order_by("pk").first(), "review": review,
+            "review_item": item, "class_mine": classes["mine"], "class_theirs": classes["theirs"],
+            "member_mine": classes["mine"].members.order_by("pk").first()}
+
+
 def build(people):
     deputy_user = make_user("deputy")
-    mine_deputy = Deputy.objects.create(name="甲代表", user=deputy_user)
-    theirs_deputy = Deputy.objects.create(name="乙代表")
+    phones = ("13911112222", "13933334444")
+    mine_deputy = Deputy.objects.create(name="甲代表", user=deputy_user, phone=phones[0])
+    theirs_deputy = Deputy.objects.create(name="乙代表", phone=phones[1])
     users = {name: getattr(people, name) for name in ("office", "liaison", "handler", "leader", "handler2",
                                                        "leader2")}
     users["deputy"] = deputy_user
+    mine = _family(people, "mine", people.dept, people.handler, people.leader, mine_deputy, "2025100")
+    theirs = _family(people, "theirs", people.dept2, people.handler2, people.leader2, theirs_deputy, "2025200")
     return World(
-        users=users,
-        mine=_family(people, "mine", people.dept, people.handler, people.leader, mine_deputy, "2025100"),
-        theirs=_family(people, "theirs", people.dept2, people.handler2, people.leader2, theirs_deputy, "2025200"),
+        users=users, mine=mine, theirs=theirs,
         import_job=ImportJob.objects.create(file="imports/x.xlsx", original_name="x.xlsx",
                                             state=ImportJob.State.DONE, created_by=people.office),
+        office=_office_objects(people, mine, theirs), phones=phones,
     )
