@@ -706,7 +706,7 @@ class Importer:
             issue("assigned_on", N_("Differs from the recorded assignment date %(date)s; an import does not move an "
                                     "assignment."), date=cur.assigned_on.isoformat())
         if not cur.lead_departments and "lead_departments" not in filled and (
-                "assigned_on" in filled or records_reply):
+                "assigned_on" in filled or "due_date" in filled or records_reply):
             issue("lead_departments", N_("required"))
         if not cur.assigned_on and "lead_departments" in filled and "assigned_on" not in filled:
             issue("assigned_on", N_("required"))
@@ -878,7 +878,7 @@ class Importer:
             self._step("主办单位" if new_leads else "会办单位", workflow.assign, s, actor=None, lead=new_leads,
                        co=new_cos, assigned_on=r.assigned_on or cur.assigned_on)
             changes += ["主办单位"] * bool(new_leads) + ["会办单位"] * bool(new_cos)
-        if "due_date" in filled and self._move_deadline(s, r, cur):
+        if "due_date" in filled and self._move_deadline(s, r, cur, reload=bool(new_leads)):
             changes.append("办复期限")
         if "outcome" in filled:
             if not cur.outcome:
@@ -893,10 +893,16 @@ class Importer:
             changes += [h for h, attr in (("结果满意度", "result"), ("态度满意度", "attitude")) if attr in filled]
         return list(dict.fromkeys(changes))
 
-    def _move_deadline(self, s, r, cur):
+    def _move_deadline(self, s, r, cur, reload):
+        """Put the row's 办复期限 in force on the open lead assignments; True when one moved.
+        `reload`: this row assigned new lead departments, so the loaded assignments are not all."""
         target = deadlines.fixed_date(r.due_date, "").date
-        open_leads = list(Assignment.objects.filter(suggestion=s, role=AssignmentRole.LEAD,
-                                                    state__in=OPEN_ASSIGNMENT_STATES))
+        if reload:
+            open_leads = list(Assignment.objects.filter(suggestion=s, role=AssignmentRole.LEAD,
+                                                        state__in=OPEN_ASSIGNMENT_STATES))
+        else:
+            open_leads = [a for a in s.x_assignments if a.role == AssignmentRole.LEAD
+                          and a.state in OPEN_ASSIGNMENT_STATES]
         if not open_leads:
             if target != cur.due_date:
                 e = workflow.WorkflowError(_("The deadline can no longer change: the lead departments have "

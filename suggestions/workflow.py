@@ -830,8 +830,11 @@ def record_lookback_outcome(suggestion, *, actor, outcome, effective_on, note, c
         raise WorkflowError(_("Say what the review found."))
     if effective_on > timezone.localdate():
         raise WorkflowError(_("The change cannot be dated in the future."))
+    if outcome in OUTCOMES_NEEDING_DATE and completion_date is None:
+        raise WorkflowError(_("“Being solved” and “planned” outcomes must state a completion date."))
     leads = list(Assignment.objects.select_for_update().filter(suggestion=s, role=AssignmentRole.LEAD)
-                 .exclude(state=A.RETURNED).order_by("pk"))
+                 .exclude(state=A.RETURNED).select_related("department").order_by("pk"))
+    closed = []
     for a in leads:
         if a.state == A.RETURN_REQUESTED:
             raise WorkflowError(_("%(department)s has asked to return the item: decide that first.") % {
@@ -841,15 +844,24 @@ def record_lookback_outcome(suggestion, *, actor, outcome, effective_on, note, c
             a.first_replied_on = a.first_replied_on or effective_on
             a.accepted_at = a.accepted_at or _moment(effective_on)
             _bump(a, "state", "first_replied_on", "accepted_at")
+            closed.append(a)
     changing = [a for a in leads if a.outcome != outcome]
-    if not changing:
+    label = gettext_lazy("Look-back") if activity == "lookback" else gettext_lazy("Follow-up review")
+    if not changing and not closed:
         from .choices import Outcome
 
         raise WorkflowError(_("The outcome is already “%(outcome)s”.") % {"outcome": Outcome(outcome).label})
-    label = gettext_lazy("Look-back") if activity == "lookback" else gettext_lazy("Follow-up review")
+    # A re-assigned part that keeps its outcome is closed with a line saying so.
+    for a in closed:
+        if a.outcome == outcome:
+            _event(s, Event.Kind.PROGRESS, actor, assignment=a, detail=_supervision_text(label, note),
+                   day=effective_on, department=a.department.name, outcome=outcome, supervision=activity,
+                   completion_date=completion_date.isoformat() if completion_date else None)
     # Parts without an outcome yet go last: the item's outcome is recorded once every part has one.
     for a in sorted(changing, key=lambda a: not a.outcome):
         change_outcome(a, actor=actor, outcome=outcome, effective_on=effective_on,
                        note=_supervision_text(label, note), completion_date=completion_date)
+    if not changing:
+        _sync(s)
     s.refresh_from_db()
     return s

@@ -223,13 +223,15 @@ class TitleGram(models.Model):
 
 
 class SimilarityEntry(models.Model):
-    """A suggestion's most similar others, as `[[pk, score], …]` best first; kept up to date on save.
+    """A suggestion's most similar others, as `[[pk, score], …]` best first.
 
     One row per suggestion, updated in place, so that a page reads its neighbours in one query.
     """
 
     suggestion = models.OneToOneField(Suggestion, primary_key=True, on_delete=models.CASCADE, related_name="+")
     neighbours = models.JSONField(default=list)
+    # The title or content changed since: recomputed by the worker, or on the next read.
+    stale = models.BooleanField(default=False)
     computed_at = models.DateTimeField(auto_now=True)
 
     class Meta:

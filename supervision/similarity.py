@@ -8,17 +8,19 @@ Sets rather than counts: the cosine of two sets is |A∩B| / √(|A|·|B|), comp
 code, which keeps scoring a hundred candidates to a few milliseconds.
 
 Fast at 100,000 suggestions because nothing reads all of them:
-- `TitleGram` is an inverted index of each title's bigrams; candidates are the hundred
-  suggestions sharing most of this title's telling bigrams (those not in thousands of titles),
-  found by two grouped queries on the (gram, suggestion) index;
+- `TitleGram` is an inverted index of each title's bigrams, written when a suggestion is saved;
+  candidates are the hundred suggestions sharing most of this title's telling bigrams (those not
+  in thousands of titles), found by two grouped queries on the (gram, suggestion) index;
 - only those candidates' texts are read and scored;
-- the top `NEIGHBOURS` are stored in `SimilarityEntry` when a suggestion is saved (and the
-  neighbours' own lists updated), so a detail page reads them in one query.
-A suggestion saved before the index existed (bulk data) is indexed the first time it is asked for;
-`manage.py rebuild_similarity` indexes everything at once.
+- the top `NEIGHBOURS` are stored in `SimilarityEntry`, and this suggestion is put in (or taken
+  out of) its neighbours' own lists, so a detail page reads them in one query.
+Saving a suggestion only writes its bigrams: the scoring runs in the worker after the commit (an
+import of ten thousand rows does not wait for it), and a list not computed yet, or stale, is
+computed when it is first read. `manage.py rebuild_similarity` indexes everything at once.
 """
 import math
 import re
+import threading
 
 from django.db import connection, transaction
 from django.db.models import Count
@@ -70,8 +72,8 @@ def cosine(a, b):
 
 # --- the index --------------------------------------------------------------------------------
 
-def _store_grams(pk, grams):
-    have = set(TitleGram.objects.filter(suggestion_id=pk).values_list("gram", flat=True))
+def _store_grams(pk, grams, created=False):
+    have = set() if created else set(TitleGram.objects.filter(suggestion_id=pk).values_list("gram", flat=True))
     if have - grams:
         TitleGram.objects.filter(suggestion_id=pk, gram__in=have - grams).delete()
     if grams - have:
@@ -136,7 +138,7 @@ def index(suggestion):
     old = SimilarityEntry.objects.filter(suggestion_id=pk).values_list("neighbours", flat=True).first() or []
     now = timezone.now()
     pairs = [[p, s] for p, s in found]
-    if not SimilarityEntry.objects.filter(suggestion_id=pk).update(neighbours=pairs, computed_at=now):
+    if not SimilarityEntry.objects.filter(suggestion_id=pk).update(neighbours=pairs, stale=False, computed_at=now):
         SimilarityEntry.objects.bulk_create([SimilarityEntry(suggestion_id=pk, neighbours=pairs, computed_at=now)],
                                             ignore_conflicts=True)
     # Keep the lists symmetric: this suggestion enters (or leaves) each neighbour's list.
@@ -153,21 +155,58 @@ def index(suggestion):
     return pairs
 
 
+def index_many(pks):
+    """What the worker runs after a commit: index these suggestions (those still there)."""
+    for s in Suggestion.objects.filter(pk__in=pks).only("pk", "title", "content").order_by("pk"):
+        index(s)
+
+
+_pending = threading.local()
+
+
+def _flush():
+    """After the commit: one task for every suggestion saved in the transaction."""
+    pks = getattr(_pending, "pks", None)
+    if not pks:
+        return  # an earlier callback of the same transaction sent them
+    _pending.pks = set()
+    from suggestions.tasks import enqueue
+
+    from .tasks import index_similar
+
+    enqueue(index_similar, sorted(pks))
+
+
+def index_later(pk):
+    """Ask the worker to index `pk` once the transaction commits (nothing is sent if it rolls back;
+    a pk left over from a rolled-back transaction goes with the next one and is skipped if gone)."""
+    if not hasattr(_pending, "pks"):
+        _pending.pks = set()
+    _pending.pks.add(pk)
+    transaction.on_commit(_flush)
+
+
 def on_suggestion_saved(sender, instance, created, update_fields=None, raw=False, **kwargs):
-    """Re-index when a suggestion is created or its title or content changes (not on state changes)."""
+    """A new title or content: its bigrams now, its neighbours after the commit (not on state changes)."""
     if raw:
         return
     if created or update_fields is None or {"title", "content"} & set(update_fields):
-        index(instance)
+        _store_grams(instance.pk, title_grams(instance.title), created=created)
+        if not created:
+            SimilarityEntry.objects.filter(suggestion_id=instance.pk).update(stale=True)
+        index_later(instance.pk)
 
 
 # --- reading ----------------------------------------------------------------------------------
 
 def neighbours(suggestion):
-    """[(pk, score)] of the stored most similar others; computed now if the suggestion is not indexed."""
-    stored = SimilarityEntry.objects.filter(suggestion_id=suggestion.pk).values_list("neighbours", flat=True).first()
-    if stored is None:
-        stored = index(suggestion)
+    """[(pk, score)] of the stored most similar others; computed now if missing or stale."""
+    row = SimilarityEntry.objects.filter(suggestion_id=suggestion.pk).values_list("neighbours", "stale").first()
+    if row is None or row[1]:
+        # From the database: the caller's object may predate the edit that made the list stale.
+        stored = index(Suggestion.objects.only("pk", "title", "content").get(pk=suggestion.pk))
+    else:
+        stored = row[0]
     return [(p, s) for p, s in stored]
 
 
@@ -197,11 +236,11 @@ def _empty(model):
 
 
 def rebuild(batch=1000, missing_only=False, stdout=None):
-    """Index every suggestion (or only those without a stored list): the title grams of all first,
+    """Index every suggestion (or only those without a fresh list): the title grams of all first,
     so that every candidate is known, then each one's neighbours. For data loaded in bulk."""
     todo = Suggestion.objects.order_by("pk")
     if missing_only:
-        todo = todo.exclude(pk__in=SimilarityEntry.objects.values("suggestion_id"))
+        todo = todo.exclude(pk__in=SimilarityEntry.objects.filter(stale=False).values("suggestion_id"))
         have = TitleGram.objects.values("suggestion_id")
         grams_todo = Suggestion.objects.exclude(pk__in=have).order_by("pk")
     else:
@@ -223,7 +262,8 @@ def rebuild(batch=1000, missing_only=False, stdout=None):
                 "pk", "title", "content"):
             found = _score(pk, title, content, title_grams(title), counts)
             entries.append(SimilarityEntry(suggestion_id=pk, neighbours=[[p, s] for p, s in found], computed_at=now))
-        SimilarityEntry.objects.bulk_create(entries, ignore_conflicts=True)
+        SimilarityEntry.objects.bulk_create(entries, update_conflicts=True, unique_fields=["suggestion"],
+                                            update_fields=["neighbours", "stale", "computed_at"])
         done += len(entries)
         if stdout is not None:
             stdout.write(f"{done}/{len(pks)}")

@@ -148,3 +148,22 @@ def test_it_keeps_reviews_to_the_office(people):
                                       effective_on=timezone.localdate(), note="x")
     assert queries.review_candidates(ReviewCampaign.Kind.LOOKBACK, LAST_YEAR, LAST_YEAR,
                                      dt.date(LAST_YEAR, 12, 31)).count() == 3
+
+
+def test_it_closes_a_reassigned_item_whose_outcome_stays(people):
+    made = earlier_year(people)
+    item = lookback(people).items.get(suggestion=made["planned"])
+    actions.reassign_review_item(item, actor=people.office, department=people.dept)
+    assert Suggestion.objects.get(pk=made["planned"].pk).state == "handling"
+    records = OutcomeRecord.objects.filter(suggestion=made["planned"]).count()
+    later = timezone.localdate() + dt.timedelta(days=200)
+    actions.record_review_outcome(item, actor=people.office, outcome="planned", effective_on=timezone.localdate(),
+                                  note="仍在计划中，已落实资金", completion_date=later)
+    s = Suggestion.objects.get(pk=made["planned"].pk)
+    assert s.state == "replied" and s.outcome == "planned"
+    assert OutcomeRecord.objects.filter(suggestion=s).count() == records  # nothing changed in the history
+    event = s.events.order_by("pk").last()
+    assert event.data["supervision"] == "lookback" and "已落实资金" in event.detail
+    with pytest.raises(workflow.WorkflowError):  # and, closed, the same outcome is refused
+        actions.record_review_outcome(item, actor=people.office, outcome="planned",
+                                      effective_on=timezone.localdate(), note="x", completion_date=later)

@@ -1,4 +1,5 @@
 """Similar suggestions by character bigrams: a near-duplicate ranks first, across deputies and years."""
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -40,14 +41,49 @@ def test_it_ranks_the_near_duplicate_first_across_years_and_deputies(people):
     assert s["2024002"] not in found and s["2024003"] not in found
 
 
-def test_it_keeps_the_lists_symmetric_when_a_suggestion_is_saved(people):
-    s = corpus(people)
-    # 2024001 was saved before 2025004 existed; saving 2025004 put it in 2024001's list too.
-    assert [x.pk for x in similarity.similar_to(s["2024001"], people.office)][:1] == [s["2025004"].pk]
-    workflow.update(s["2025004"], actor=people.office, title="关于加快东安公寓小区加装电梯的建议",
-                    content="老年居民上下楼困难，希望加快加装电梯。")
+@pytest.fixture
+def worker(monkeypatch):
+    """The Celery worker, inline: records each task sent after a commit and runs it."""
+    sent = []
+    similarity._pending.pks = set()  # what other tests' never-committed transactions left
+
+    def enqueue(task, *args):
+        sent.append((task.name, args))
+        task(*args)
+
+    monkeypatch.setattr("suggestions.tasks.enqueue", enqueue)
+    return sent
+
+
+def test_it_scores_after_the_commit_in_one_task_per_transaction(people, worker, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        s = corpus(people)  # six registrations, each in its own transaction (nested in this one)
+    assert worker == [("supervision.index_similar", (sorted(x.pk for x in s.values()),))]
+    # Both lists were stored by the worker: reading needs no scoring.
+    assert not SimilarityEntry.objects.filter(stale=True).exists()
+    assert similarity.neighbours(s["2024001"])[0][0] == s["2025004"].pk
+
+
+def test_it_keeps_the_lists_symmetric_when_a_suggestion_is_saved(people, worker, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        s = corpus(people)
+    assert similarity.neighbours(s["2024001"])[0][0] == s["2025004"].pk
+    # 2025004 is edited to be about something else: the worker takes it out of 2024001's list…
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.update(s["2025004"], actor=people.office, title="关于加快东安公寓小区加装电梯的建议",
+                        content="老年居民上下楼困难，希望加快加装电梯。")
+    assert worker[-1] == ("supervision.index_similar", ([s["2025004"].pk],))
     assert s["2025004"].pk not in [x.pk for x in similarity.similar_to(s["2024001"], people.office)]
-    assert similarity.similar_to(s["2025004"], people.office)[0] == s["2024002"]
+    assert similarity.similar_to(s["2024002"], people.office)[0] == s["2025004"]
+    # …and puts it back when it is about the same matter again.
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.update(s["2025004"], actor=people.office, title=CORPUS[-1][2], content=CORPUS[-1][3])
+    assert [x.pk for x in similarity.similar_to(s["2024001"], people.office)][:1] == [s["2025004"].pk]
+    # A state change does not re-index.
+    sent = len(worker)
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.assign(s["2025004"], actor=people.office, lead=[people.dept])
+    assert len(worker) == sent
 
 
 def test_it_shows_only_what_the_user_may_see(people):
@@ -61,13 +97,18 @@ def test_it_shows_only_what_the_user_may_see(people):
 
 def test_it_reads_the_stored_list_in_two_queries_and_indexes_lazily(people):
     s = corpus(people)
+    # Nothing scored yet (the worker did not run): the first look computes the list.
+    assert not SimilarityEntry.objects.filter(pk=s["2025004"].pk).exists()
+    assert similarity.similar_to(s["2025004"], people.office)[0] == s["2024001"]
+    assert SimilarityEntry.objects.filter(pk=s["2025004"].pk, stale=False).exists()
     with CaptureQueriesContext(connection) as ctx:
         similarity.similar_to(s["2025004"], people.office, limit=5)
     assert len(ctx.captured_queries) <= 3  # the user's access (once), the stored list, the rows
-    # Data loaded in bulk has no index yet: the first look computes it.
-    SimilarityEntry.objects.filter(pk=s["2025004"].pk).delete()
-    assert similarity.similar_to(s["2025004"], people.office)[0] == s["2024001"]
-    assert SimilarityEntry.objects.filter(pk=s["2025004"].pk).exists()
+    # An edit makes it stale; the next look computes it again.
+    workflow.update(s["2025004"], actor=people.office, title="关于加快东安公寓小区加装电梯的建议",
+                    content="老年居民上下楼困难，希望加快加装电梯。")
+    assert SimilarityEntry.objects.get(pk=s["2025004"].pk).stale
+    assert similarity.similar_to(s["2025004"], people.office)[0] == s["2024002"]
 
 
 def test_it_rebuilds_the_whole_index(people):

@@ -97,12 +97,20 @@ def form_data(form, extra=None):
     return st.fixed_dictionaries(parts)
 
 
+# Tried in every field, one field at a time, before the random examples: the values that most often
+# break a parser (an id too large for the database, a digit that isdigit() accepts and int() refuses,
+# a day that does not exist, the last day of year 9999) and the markup that must never come back raw.
+SHARP = [SCRIPT, "9" * 30, "²", "-1", "\x00", "2025-02-30", "9999-12-31"]
+
+
 def one_field_at_a_time(form, extra=()):
-    """Valid data with the markup in one field at a time: the sure way to catch a field echoed raw."""
+    """Valid data with one sharp value in one field at a time: the sure way to catch a field that
+    is echoed raw or parsed carelessly, whatever the random examples happen to draw."""
     fields = {form.add_prefix(n): f for n, f in form.fields.items() if not isinstance(f, FileField)} if form else {}
     valid = {key: _valid(f) for key, f in fields.items()}
     for key in [*fields, *extra]:
-        yield {**valid, key: SCRIPT}
+        for value in SHARP:
+            yield {**valid, key: value}
 
 
 def check(response):
@@ -338,3 +346,84 @@ def test_it_escapes_stored_markup_on_every_page_that_shows_it(people, settings, 
             check(r)
         body = client.get(reverse("suggestions:detail", args=[s.pk])).content.decode()
         assert "&lt;script&gt;" in body  # shown, as text
+
+
+# --- the office's supervision pages and the other query parameters ------------------------------
+
+def _supervision_forms(w, people):
+    """(url, form, user) for every form of the supervision pages, when the app is there."""
+    try:
+        from supervision import forms as sf
+    except ImportError:
+        return []
+    o = w.office
+    return [
+        (reverse("supervision:recheck_create"), sf.RecheckForm(), people.office),
+        (reverse("supervision:recheck_detail", args=[o["recheck"].pk]), sf.CheckersForm(campaign=o["recheck"]),
+         people.office),
+        (reverse("supervision:sample_detail", args=[o["sample"].pk]), sf.FindingForm(), people.office),
+        (reverse("supervision:review_create"), sf.ReviewForm(), people.office),
+        (reverse("supervision:review_item_step", args=[o["review_item"].pk, "reassign"]),
+         sf.ReassignForm(prefix="reassign"), people.office),
+        (reverse("supervision:review_item_step", args=[o["review_item"].pk, "outcome"]),
+         sf.ReviewOutcomeForm(prefix="outcome"), people.office),
+        (reverse("supervision:review_item_step", args=[o["review_item"].pk, "note"]),
+         sf.ReviewNoteForm(prefix="note"), people.office),
+        (reverse("supervision:key_detail", args=[w.mine.suggestion.pk]), sf.KeyReportForm(), people.handler),
+        (reverse("supervision:class_together", args=[o["class_mine"].pk]), sf.HandleTogetherForm(), people.office),
+        (reverse("supervision:class_link"), sf.ClassNameForm(), people.office),
+    ]
+
+
+def test_it_survives_hostile_input_in_the_supervision_forms(world, people):
+    cases = _supervision_forms(world, people)
+    if not cases:
+        pytest.skip("no supervision app")
+    for url, form, user in cases:
+        _attack_form(logged_in(user), url, form, ["suggestions", "back"] if url.endswith("/link/") else [])
+
+
+def _attack_form(client, url, form, extra):
+    def attempt(data):
+        r = client.post(url, data)
+        check(r)
+        if r.status_code == 302:
+            check(client.get(r["Location"]))
+
+    for data in one_field_at_a_time(form, extra=extra):
+        rolled_back(lambda data=data: attempt(data))
+
+    @settings(EXAMPLES, max_examples=15)  # ten forms in one test: fewer each
+    @given(data=form_data(form, extra=extra))
+    def run(data):
+        rolled_back(lambda: attempt(data))
+
+    run()
+
+
+QUERY_PAGES = [  # pages that read query parameters without a form to name them
+    ("supervision:dashboard", None, ["year", "leader", "page"]),
+    ("supervision:class_list", None, ["page"]),
+    ("supervision:review_detail", "review", ["page"]),
+    ("suggestions:reminders", None, ["date", "page"]),
+    ("suggestions:notifications", None, ["page"]),
+]
+
+
+@pytest.mark.parametrize(("name", "obj", "keys"), QUERY_PAGES, ids=[p[0] for p in QUERY_PAGES])
+def test_it_survives_hostile_query_parameters(world, name, obj, keys):
+    try:
+        url = reverse(name, args=[world.office[obj].pk] if obj else [])
+    except (NoReverseMatch, KeyError):
+        pytest.skip(f"{name} does not exist")
+    client = logged_in(world.users["office"])
+    for key in keys:
+        for value in SHARP:
+            check(client.get(url, {key: value}))
+
+    @EXAMPLES
+    @given(data=st.fixed_dictionaries({k: hostile_text for k in keys}))
+    def run(data):
+        check(client.get(url, data))
+
+    run()

@@ -77,8 +77,8 @@ def _family(people, key, dept, handler, leader, deputy, number):
     workflow.sign_reply(sent, actor=leader, reply_date=dt.date(2025, 4, 1), document_number=f"函〔2025〕{number}号")
     for obj in (s, a, draft, ext, done, sent):
         obj.refresh_from_db()
-    return Family(key=key, marker=marker, draft_marker=draft_marker, unpublished_marker=unpublished, suggestion=s, assignment=a, draft=draft,
-                  extension=ext, replied=done, sent_reply=sent,
+    return Family(key=key, marker=marker, draft_marker=draft_marker, unpublished_marker=unpublished, suggestion=s,
+                  assignment=a, draft=draft, extension=ext, replied=done, sent_reply=sent,
                   handlers=frozenset({handler.username, leader.username}), leaders=frozenset({leader.username}),
                   deputies=frozenset({"deputy"}) if deputy.user_id else frozenset())
 

@@ -64,6 +64,7 @@ from .seed_demo import DEFAULT_PASSWORD
 A, S, K = AssignmentState, SuggestionState, Event.Kind
 YEARS = 10
 DEPARTMENTS = 300
+DEPUTIES = 3000
 CHUNK = 5000  # suggestions per transaction
 BATCH = 2000  # rows per INSERT, where bulk_create is used
 # Units below the district's bodies and street offices, to make up 300 handling departments.
@@ -233,11 +234,12 @@ class Bench:
                                         enumerate([n for n in names if n not in taken][:max(missing, 0)])])
         self.units = list(Department.objects.exclude(pk__in=[d.pk for d in self.main]))
         self.names = {d.pk: d.name for d in self.main + self.units}
-        count = 3000
-        self.deputies = Deputy.objects.bulk_create([
+        self.deputies = list(Deputy.objects.order_by("pk")[:DEPUTIES])
+        self.deputies += Deputy.objects.bulk_create([
             Deputy(name=self.rng.choice(demo.SURNAMES) + self.rng.choice(demo.GIVEN),
                    level=DeputyLevel.CITY if i % 9 == 0 else DeputyLevel.DISTRICT,
-                   delegation=self.rng.choice(demo.STREETS)) for i in range(count)], batch_size=BATCH)
+                   delegation=self.rng.choice(demo.STREETS)) for i in range(DEPUTIES - len(self.deputies))],
+            batch_size=BATCH)
         hashed, home = make_password(password), departments["区建设管理委"]
         for username, group, role in BENCH_USERS:
             user, _ = get_user_model().objects.get_or_create(username=username, defaults={
@@ -258,7 +260,7 @@ class Bench:
     # --- dates ---------------------------------------------------------------------------------
 
     def shift(self, day, n):
-        """`n` working days after `day` (from the next working day when `day` is not one)."""
+        """`n` working days after `day`, before it when negative (as `deadlines.add_workdays`)."""
         return self.workdays[self.index[day] + n]
 
     def deadline(self, kind, day):

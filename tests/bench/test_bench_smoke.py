@@ -1,0 +1,112 @@
+"""The benchmark still runs (`make bench` is kept out of `make test`): its measurements, once or
+twice each, on 2,000 suggestions of `seed_bench` in the test database, with the checks that give
+its figures a meaning: each floor shows what the product shows, query counts do not grow with the
+data, and what a measurement writes is rolled back."""
+import io
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.db import transaction
+from django.test.utils import override_settings
+
+from bench import measure, targets
+from suggestions.choices import OPEN_ASSIGNMENT_STATES
+from suggestions.models import Assignment, Reminder, Suggestion
+
+SUGGESTIONS = 2000
+
+
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker):
+    """The 2,000 suggestions, seeded once for the module in a transaction rolled back after it (each
+    test's own transaction nests inside it), as Django's `TestCase.setUpTestData` does."""
+    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            call_command("seed_bench", suggestions=SUGGESTIONS, stdout=io.StringIO())
+            yield
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+@pytest.fixture
+def site(seeded, db, settings):
+    settings.ROOT_URLCONF = "bench.urls"
+    return measure.Site.open()
+
+
+def test_it_times_each_page_beside_its_floor(site):
+    shown = measure.check_list_rows(site, min_rows=1)  # raises unless the floors show the pages' rows
+    times = measure.time_pages({SUGGESTIONS: site}, rounds=2)[SUGGESTIONS]
+
+    assert set(shown) == {"coordinator", "handler"}
+    assert {label for label, _, _ in site.timed_pages()} == set(times)
+    assert all(len(samples) == 2 and min(samples) > 0 for samples in times.values())
+
+
+def test_it_counts_the_same_queries_per_page_with_more_data(site):
+    pages = measure.product_pages(site)
+    before = measure.query_counts(site, pages)
+    call_command("seed_bench", suggestions=SUGGESTIONS // 4, seed=7, stdout=io.StringIO())
+    after = measure.query_counts(measure.Site.open(), pages)  # the seed resets the bench users' passwords
+
+    assert {label for label, _, _ in pages} >= {"detail (coordinator)", "detail (handler)", "public detail (coordinator)"}
+    assert all(status == 200 for status, _ in before.values()), before
+    assert after == before
+
+
+def test_it_checks_the_report_against_its_sql_floor(site):
+    figures = measure.measure_report(site.year, site.today, repetitions=2)
+
+    assert figures["items"] == Suggestion.objects.filter(year=site.year, assigned_on__isnull=False).exclude(
+        state="withdrawn").count()
+    assert figures["report"]["n"] == figures["floor"]["n"] == 2
+
+
+def test_it_exports_and_imports_and_rolls_the_import_back(site, tmp_path):
+    exported = measure.measure_export(tmp_path / "export.xlsx")
+    bare = measure.bare_write(tmp_path / "export.xlsx", tmp_path / "bare.xlsx")
+    again = measure.measure_import(tmp_path / "export.xlsx")
+    measure.new_rows_file(tmp_path / "new.xlsx", 20, site.today.year)
+    new = measure.measure_import(tmp_path / "new.xlsx")
+
+    total = Suggestion.objects.count()
+    assert exported["rows"] == bare["rows"] == measure.parse(tmp_path / "export.xlsx")["rows"] == total
+    assert again["rows"] == total and again["unchanged"] == total
+    assert new["created"] == 20
+    assert Suggestion.objects.count() == total  # rolled back
+
+
+def test_it_scans_reminders_and_rolls_the_scan_back(site):
+    open_before = Assignment.objects.filter(state__in=OPEN_ASSIGNMENT_STATES).count()
+    scan = measure.measure_reminders(site.today, 500)
+
+    assert scan["open"] >= 500 and scan["due"] > 0
+    assert scan["digests"] > 0 and len(mail.outbox) == scan["emails"] > 0
+    assert Reminder.objects.count() == 0
+    assert Assignment.objects.filter(state__in=OPEN_ASSIGNMENT_STATES).count() == open_before
+
+
+def test_it_prints_a_table_with_a_line_per_target():
+    results = {
+        "pages": {"times": {str(n): {
+            **{f"list {role}": {"p50": 0.03 * k, "p95": 0.05} for role in ("coordinator", "handler")},
+            **{f"list floor {role}": {"p50": 0.02, "p95": 0.03} for role in ("coordinator", "handler")},
+            **{f"dashboard {role}": {"p50": 0.04, "p95": 0.05} for role in measure.USERS},
+            "page floor": {"p50": 0.01, "p95": 0.02}} for n, k in ((10000, 1.0), (100000, 1.5))},
+            "queries": {"10000": {"list": [200, 9]}, "100000": {"list": [200, 9]}},
+            "rows": {"10000": {"coordinator": 25}, "100000": {"coordinator": 25}}},
+        "reminders": {"100000": {"seconds": 6.0, "open": 100000, "due": 1, "reserved": 1, "digests": 1}},
+    }
+    lines = {t.name: t for t in targets.evaluate(results)}
+    text = targets.table(results)
+
+    assert lines["list p50 (coordinator, 10k) within 2.0× its floor"].ok  # 1.5×
+    assert not lines["list p50 (coordinator, 100k) within 2.0× its floor"].ok  # 2.25×
+    assert not lines["list p50 (handler) growth 10k → 100k < 1.3×"].ok  # 1.5×
+    assert lines["query counts equal at 10k and 100k (1 pages)"].ok
+    assert not lines["reminder scan over 100,000 open assignments < 5 s"].ok
+    assert all(t.line() in text for t in lines.values())
