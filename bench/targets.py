@@ -161,7 +161,8 @@ def table(results):
             i = imports[kind]
             out.append(f"  {i['import']['rows']:,} rows, {label}: import {i['import']['seconds']:.1f} s "
                        f"({1000 * i['import']['seconds'] / i['import']['rows']:.1f} ms a row), "
-                       f"parse {i['parse']['seconds']:.2f} s, ratio {i['import']['seconds'] / i['parse']['seconds']:.1f}×")
+                       f"parse {i['parse']['seconds']:.2f} s, "
+                       f"ratio {i['import']['seconds'] / i['parse']['seconds']:.1f}×")
     scan = results.get("reminders")
     if scan:
         out.append("")
@@ -178,7 +179,7 @@ def table(results):
         out.append(f"{'':44}" + "".join(f"{_k(s):>12}" for s in sizes))
         for label in counts[str(sizes[0])]:
             out.append(f"{label:44}" + "".join(
-                f"{'%s, %s' % tuple(counts[str(s)].get(label, ('-', '-'))):>12}" for s in sizes))
+                f"{'{}, {}'.format(*counts[str(s)].get(label, ('-', '-'))):>12}" for s in sizes))
         if pages.get("unmeasured"):
             out.append("Routes not measured (new pages?): " + ", ".join(pages["unmeasured"]))
     out.append("")

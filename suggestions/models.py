@@ -142,6 +142,8 @@ class Assignment(models.Model):
         indexes = [
             models.Index(fields=["department", "state"]),
             models.Index(fields=["state", "due_date"]),
+            # A department's suggestions, from the index alone: the scope of a handler's list.
+            models.Index(fields=["department", "suggestion"], name="assignment_department_items"),
         ]
 
     def __str__(self):
@@ -253,7 +255,10 @@ class OutcomeRecord(models.Model):
     class Meta:
         ordering = ["effective_on", "pk"]
         verbose_name = _("outcome record")
-        indexes = [models.Index(fields=["suggestion", "effective_on"])]
+        indexes = [models.Index(fields=["suggestion", "effective_on"]),
+                   # The outcome in force on a date, from the index alone (reports.queries.outcome_on).
+                   models.Index(fields=["suggestion", "-effective_on", "-id"], include=["outcome"],
+                                name="outcome_as_of")]
 
     def __str__(self):
         return f"{self.effective_on} {self.get_outcome_display()}"
@@ -275,7 +280,10 @@ class Feedback(models.Model):
         ordering = ["recorded_on", "pk"]
         verbose_name = _("feedback")
         verbose_name_plural = _("feedback")
-        indexes = [models.Index(fields=["suggestion", "recorded_on"])]
+        indexes = [models.Index(fields=["suggestion", "recorded_on"]),
+                   # The ratings in force on a date, from the index alone (reports.queries.ratings_on).
+                   models.Index(fields=["suggestion", "-recorded_on", "-id"], include=["result", "attitude"],
+                                name="ratings_as_of")]
 
     def __str__(self):
         return f"{self.recorded_on} {self.get_result_display()}/{self.get_attitude_display()}"

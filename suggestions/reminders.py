@@ -248,35 +248,35 @@ def deliver_to(recipient_id, day, mail=None):
         return result  # another worker has them
     claimed = Reminder.objects.filter(recipient_id=recipient_id, claim=token)
     user = get_user_model().objects.get(pk=recipient_id)
-    sending = claimed.filter(state=State.SENDING)
     if user.is_active:  # items replied, returned or withdrawn since they were found are no longer news
-        gone = sending.filter(Q(assignment__state__in=CLOSED_STATES)
+        gone = claimed.filter(Q(assignment__state__in=CLOSED_STATES)
                               | Q(assignment__suggestion__state=SuggestionState.WITHDRAWN))
     else:
-        gone = sending
+        gone = claimed
     result.dropped = gone.update(state=State.DROPPED, claim="")
-    message = _compose(user, claimed.filter(state=State.SENDING), day)
+    sending = claimed.filter(state=State.SENDING)
+    rows = list(sending.values_list("pk", "kind", "attempts"))
+    message = _compose(user, sending, day, with_summary=any(kind == Reminder.Kind.SUMMARY for _, kind, _ in rows))
     if message is None:
-        result.dropped += claimed.filter(state=State.SENDING).update(state=State.DROPPED, claim="")
+        result.dropped += sending.update(state=State.DROPPED, claim="")
         return result
     subject, body = message
     result.recipients = 1
     emailed, error = False, ""
     if user.email:
-        ids = sorted(claimed.values_list("pk", flat=True))
         try:
-            _email(user, subject, body, ids, mail)
+            _email(user, subject, body, sorted(pk for pk, _, _ in rows), mail)
             emailed = True
         except Exception as exc:  # the mail server's errors are many; each one means "try again later"
             error = f"{type(exc).__name__}: {exc}"[:300]
-            attempts = max(claimed.values_list("attempts", flat=True))
+            attempts = max(n for _, _, n in rows)
             log.warning("reminder e-mail to %s failed (attempt %s): %s", user.email, attempts, error)
             result.failures = 1
             if attempts < MAX_EMAIL_ATTEMPTS:
-                claimed.filter(state=State.SENDING).update(state=State.PENDING, claim="", error=error)
+                sending.update(state=State.PENDING, claim="", error=error)
                 return result
     with transaction.atomic():
-        done = claimed.filter(state=State.SENDING).update(
+        done = sending.update(
             state=State.SENT if emailed or not error else State.FAILED, sent_at=timezone.now(), emailed=emailed,
             error=error)
         if done:
@@ -345,33 +345,21 @@ def _line(a, as_of, days):
             "url": settings.SITE_URL + reverse("suggestions:detail", args=[a.suggestion_id])}
 
 
-def _compose(user, rows, as_of):
-    """(subject, body) of one person's digest, or None when nothing in it is still to be said."""
+def _compose(user, rows, as_of, with_summary=False):
+    """(subject, body) of one person's digest (with the district's overdue summary when asked), or
+    None when nothing in it is still to be said."""
     with translation.override(settings.LANGUAGE_CODE):
         listed = (Assignment.objects.filter(pk__in=rows.filter(assignment__isnull=False).values("assignment_id"))
                   .select_related("suggestion", "department").order_by("due_date", "suggestion__number", "pk"))
         total = listed.count()
         items = _lines(listed[:LIST_LIMIT], as_of)
-        summary = None
-        if rows.filter(kind=Reminder.Kind.SUMMARY).exists():
-            overdue = overdue_items(as_of)
-            count = overdue.count()
-            if count:
-                summary = {
-                    "count": count,
-                    "departments": list(overdue.values_list("department__name").annotate(n=Count("pk"))
-                                        .order_by("-n", "department__name")),
-                    "oldest": _lines(overdue.select_related("suggestion", "department")
-                                     .order_by("due_date", "pk")[:SUMMARY_LIMIT], as_of),
-                }
-                summary["more"] = count - len(summary["oldest"])
+        summary = _summary(as_of) if with_summary else None
         if not items and summary is None:
             return None
-        overdue_mine = sum(1 for i in items if i["overdue"])
         if items:
             subject = ngettext("Deadline reminder %(date)s: %(n)s item (%(overdue)s overdue)",
                                "Deadline reminder %(date)s: %(n)s items (%(overdue)s overdue)", total) % {
-                "date": as_of.isoformat(), "n": total, "overdue": overdue_mine}
+                "date": as_of.isoformat(), "n": total, "overdue": listed.filter(due_date__lt=as_of).count()}
         else:
             subject = ngettext("Overdue summary %(date)s: %(n)s item overdue",
                                "Overdue summary %(date)s: %(n)s items overdue", summary["count"]) % {
@@ -381,6 +369,19 @@ def _compose(user, rows, as_of):
             "site_url": settings.SITE_URL, "reminders_url": settings.SITE_URL + reverse("suggestions:reminders"),
         })
         return subject, body
+
+
+def _summary(as_of):
+    """The coordinators' overdue summary: counts per department, and the longest overdue items."""
+    overdue = overdue_items(as_of)
+    count = overdue.count()
+    if not count:
+        return None
+    oldest = _lines(overdue.select_related("suggestion", "department").order_by("due_date", "pk")[:SUMMARY_LIMIT],
+                    as_of)
+    return {"count": count, "oldest": oldest, "more": count - len(oldest),
+            "departments": list(overdue.values_list("department__name").annotate(n=Count("pk"))
+                                .order_by("-n", "department__name"))}
 
 
 # --- the scan -------------------------------------------------------------------------------------

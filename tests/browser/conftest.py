@@ -70,6 +70,7 @@ class DemoServer:
                         CELERY_TASK_ALWAYS_EAGER="1")
         self.process = None
         self.log = folder / "server.log"
+        self.log_file = None
 
     def url(self, path):
         return BASE_URL + path
@@ -89,10 +90,10 @@ class DemoServer:
     def start(self):
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", PORT), timeout=1):
             pytest.fail(f"port {PORT} is already in use: the browser journeys need it for their server")
-        handle = open(self.log, "w")  # noqa: SIM115  (the child writes to it until stop())
+        self.log_file = open(self.log, "w")  # noqa: SIM115  (the child writes to it until stop())
         self.process = subprocess.Popen(
             [sys.executable, "manage.py", "runserver", f"127.0.0.1:{PORT}", "--noreload"],
-            cwd=BASE_DIR, env=self.env, stdout=handle, stderr=subprocess.STDOUT)
+            cwd=BASE_DIR, env=self.env, stdout=self.log_file, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -104,7 +105,7 @@ class DemoServer:
             except OSError:
                 time.sleep(0.3)
         self.stop()
-        pytest.fail(f"the server did not start on port {PORT}:\n{self.log.read_text()[-3000:]}")
+        pytest.fail(f"the server did not start on port {PORT}:\n{self.log_tail()}")
 
     def stop(self):
         if self.process and self.process.poll() is None:
@@ -114,6 +115,12 @@ class DemoServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if self.log_file:
+            self.log_file.close()
+            self.log_file = None
+
+    def log_tail(self, lines=60):
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:]) if self.log.exists() else ""
 
 
 @pytest.fixture(scope="package")
@@ -173,6 +180,8 @@ def open_page(server, browser, _sessions, request):
 
     yield open_
     failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
+    if failed:
+        print(f"--- the server's log ({server.log}), last lines ---\n{server.log_tail()}")
     for n, context in enumerate(contexts):
         if failed:
             for m, page in enumerate(context.pages):

@@ -27,6 +27,8 @@ def watch(page):
     page.on("pageerror", lambda error: page.problems.append(f"script error: {error}"))
     page.on("console", lambda msg: page.problems.append(f"console: {msg.text}")
             if msg.type == "error" and "Content Security Policy" in msg.text else None)
+    page.on("response", lambda response: page.problems.append(f"{response.status}: {response.url}")
+            if "/static/" in response.url and response.status >= 400 else None)
     return page
 
 
@@ -34,6 +36,13 @@ def finish(page, name):
     """A journey's last page: nothing broken on it, and its picture kept under build/screenshots/."""
     assert not page.problems, "\n".join(page.problems)
     return screenshot(page, name)
+
+
+# Every visible field under an element (`root`) that has no label: label[for], a wrapping label or aria-label.
+UNLABELLED = """root => [...root.querySelectorAll('input, select, textarea')]
+  .filter(e => e.type !== 'hidden' && e.getClientRects().length > 0)
+  .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.getAttribute('aria-labelledby'))
+  .map(e => e.outerHTML.slice(0, 120))"""
 
 
 # --- the detail page's step forms ------------------------------------------------------------
@@ -51,6 +60,7 @@ def open_step(page, action):
 def do_step(page, action, **fields):
     """Fill a step's fields (named `<prefix>-<field>`), submit it, and check it was done."""
     form = open_step(page, action)
+    assert form.evaluate(UNLABELLED) == [], f"{action}: fields without a label"
     for name, value in fields.items():
         field = form.locator(f"[name='{name}']")
         if field.evaluate("e => e.tagName") == "SELECT":

@@ -15,7 +15,7 @@ from suggestions import spreadsheets
 from suggestions.choices import AssignmentState, SuggestionState
 from suggestions.models import Deputy, Event, Notification, Suggestion
 
-from .pages import DESKTOP, PHONE, do_step, finish, open_step, step_action
+from .pages import DESKTOP, PHONE, UNLABELLED, do_step, finish, open_step, step_action
 
 JIANSHE, GONGAN, MINZHENG = "区建设管理委", "区公安分局", "区民政局"
 
@@ -52,12 +52,6 @@ def download(page, link):
 def overflow(page):
     """How many CSS pixels the page is wider than the window (0: no horizontal scrolling)."""
     return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-
-
-UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea')]
-  .filter(e => e.type !== 'hidden' && e.getClientRects().length > 0)
-  .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.getAttribute('aria-labelledby'))
-  .map(e => e.outerHTML.slice(0, 120))"""
 
 
 # --- 1. one suggestion from registration to re-handling ----------------------------------------
@@ -322,6 +316,11 @@ def test_it_publishes_replies_without_login_and_without_contact_data(open_page, 
     assert re.search(r"/public/\d+/$", visitor.url)
     assert not [p for p in phones if p in visitor.content()]
     visitor.goto(server.url("/public/"))
+    for language in ("en", "zh-hans"):  # the language menu works under the page's CSP
+        with visitor.expect_navigation():
+            visitor.select_option("#lang-select", language)
+        assert visitor.locator("html").get_attribute("lang") == language
+        assert visitor.url == server.url("/public/")
     finish(visitor, "5-public-replies")
 
     phone = open_page(viewport=PHONE)
@@ -348,12 +347,12 @@ def test_it_fits_the_screen_and_labels_every_field(open_page, server):
                 assert overflow(page) <= 1, f"{role} {path} at {viewport}: {overflow(page)}px too wide"
                 if path == detail:
                     assert page.locator("details.action form").count() > 0, f"{role} has no step on {detail}"
-                    assert page.evaluate(UNLABELLED) == [], f"{role} {path}"
+                    assert page.locator("body").evaluate(UNLABELLED) == [], f"{role} {path}"
             if viewport is PHONE:
                 finish(page, f"phone-{role}-detail")
     office = open_page("office")
     office.goto(server.url("/suggestions/new/"))
-    assert office.evaluate(UNLABELLED) == []
+    assert office.locator("body").evaluate(UNLABELLED) == []
     finish(office, "register-form")
 
 

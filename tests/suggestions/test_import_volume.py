@@ -10,7 +10,8 @@ from suggestions.models import Assignment, Event, Suggestion
 from suggestions.spreadsheets import HEADERS, import_file
 
 ROWS = int(os.environ.get("IMPORT_VOLUME_ROWS", 10_000))
-BUDGET_SECONDS = 300
+# The budget is CPU time: wall time on a shared CI machine measures the neighbours too.
+BUDGET_CPU_SECONDS = 240
 
 PLACES = ["南京西路", "静安寺", "曹家渡", "江宁路", "石门二路", "天目西路", "北站", "宝山路", "芷江西路", "共和新路",
           "大宁路", "彭浦新村", "临汾路", "彭浦镇", "青海路口", "延平路", "万航渡路", "昌平路", "康定路", "西康路",
@@ -37,13 +38,13 @@ def test_it_imports_10000_rows_in_budget(people, tmp_path):
     path = tmp_path / "big.xlsx"
     wb.save(path)
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     result = import_file(str(path))
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
 
-    print(f"\n{ROWS}-row import: {seconds:.1f} s ({1000 * seconds / ROWS:.1f} ms a row)")
+    print(f"\n{ROWS}-row import: {seconds:.1f} s ({1000 * seconds / ROWS:.1f} ms a row), CPU {cpu:.1f} s")
     assert result.ok and len(result.created) == ROWS
     assert Suggestion.objects.filter(year=2024, state="assigned").count() == ROWS
     assert Assignment.objects.filter(suggestion__year=2024).count() == ROWS
     assert Event.objects.filter(kind="assigned", suggestion__year=2024).count() == ROWS
-    assert seconds < BUDGET_SECONDS
+    assert cpu < BUDGET_CPU_SECONDS

@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from config.celery_app import app
-from suggestions import reminders, tasks, workflow
+from suggestions import deadlines, reminders, tasks, workflow
 from suggestions.models import Notification, Reminder
 from tests.base import PASSWORD
 
@@ -328,3 +328,27 @@ def test_it_lets_only_coordinators_run_the_scan_from_the_page(client, people, it
 def test_it_sends_anonymous_users_to_login(client):
     r = client.get(reverse("suggestions:reminders"))
     assert r.status_code == 302 and r["Location"].startswith("/accounts/login/")
+
+
+def test_it_counts_many_distances_in_one_walk_as_one_by_one():
+    dues = [dt.date(2023, 1, 2) + dt.timedelta(days=n * 37) for n in range(40)] + [DAY]
+    distances = reminders.workday_distances(DAY, dues)
+    assert distances == {d: deadlines.workdays_until(DAY, d) for d in dues}
+
+
+def test_it_drops_the_summary_when_nothing_is_overdue_any_more(people):
+    a = assign(people, "2025501", dt.date(2025, 9, 18))
+    reminders.reserve(DAY)
+    workflow.withdraw(a.suggestion, actor=people.office, reason="代表撤回")
+    result = reminders.deliver(DAY)
+    assert mail.outbox == [] and not Notification.objects.exists()
+    assert result.dropped == 3 and set(Reminder.objects.values_list("state", flat=True)) == {"dropped"}
+
+
+def test_it_lists_the_longest_overdue_first_and_counts_the_rest(people, items, monkeypatch):
+    monkeypatch.setattr(reminders, "LIST_LIMIT", 2)
+    reminders.scan(DAY)
+    [message] = mails_to(people.handler)
+    assert {n for n in DUE if n in message.body} == {"2025105", "2025106"}
+    assert message.body.index("2025106") < message.body.index("2025105")  # due 09-01 before due 09-18
+    assert ": 6 " in message.subject and "2 overdue" in message.subject.replace("（", "(")
