@@ -1,24 +1,32 @@
 """The floors: what the least possible work costs, measured beside the product's own.
 
-- `suggestion_list`: the list page's rows from ONE raw SQL query (scope, filters, search, order,
-  the lead departments) written as a minimal HTML table, behind the same middleware as the page.
-- `page`: an authenticated page that does nothing (the session, the user, the response).
-- `OUTCOME_TABLE_SQL`: the annual report's outcome table as of a date in one GROUP BY.
+- `suggestion_list`: the list page's 25 rows from ONE raw SQL query (scope, filters, search, order,
+  lead departments and open deadlines), rendered as the list renders them, in the same page
+  (base.html, its header and context processors) behind the same middleware. The list page's
+  ratio to it is the cost of how the page gets its data: filters, count, ORM, prefetches, the
+  filter form. The target of issue 9 is on this ratio.
+- `suggestion_list_bare`: the same query written out as a bare HTML table, no template: the
+  ratio to it adds Django's page rendering (reported, no target).
+- `page`: an empty page of the product (base.html, header, session): the dashboards' floor.
+- `outcome_table`: the annual report's outcome table as of a date, in one GROUP BY.
 
 Only for the benchmark: `bench.urls` mounts the views beside the product's URLs.
 """
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpResponse
+from django.template import engines
+from django.utils import timezone
 from django.utils.html import escape
 
 from departments.scoping import OFFICE_GROUPS
+from suggestions.choices import Outcome, SuggestionState
 
 # Scope: the office sees everything; anyone else the suggestions of their departments' assignments
-# (any state, as `departments.scoping.suggestions`). Uncorrelated IN (...) subqueries: PostgreSQL
-# evaluates each once into a hash and probes it per row.
+# (any state, as `departments.scoping.suggestions`). The IN (...) subquery is uncorrelated:
+# PostgreSQL evaluates it once into a hash and probes it per row.
 LIST_SQL = """
-SELECT s.id, s.number, s.title, d.name, s.state, s.outcome, ({leads}) AS leads
+SELECT s.id, s.number, s.title, s.is_key, d.name, s.state, s.outcome, ({leads}) AS leads, ({due}) AS due
   FROM suggestions_suggestion s JOIN suggestions_deputy d ON d.id = s.lead_deputy_id
  WHERE ((SELECT u.is_superuser OR EXISTS (
                 SELECT 1 FROM auth_user_groups ug JOIN auth_group g ON g.id = ug.group_id
@@ -31,16 +39,19 @@ SELECT s.id, s.number, s.title, d.name, s.state, s.outcome, ({leads}) AS leads
  ORDER BY s.year DESC, s.number ASC, s.id ASC
  LIMIT 25
 """
+# The lead departments, and the deadlines of those that have not replied, joined by '|'.
 LEADS = {
-    "postgresql": """SELECT string_agg(dep.name, '、' ORDER BY a.id)
+    "postgresql": """SELECT string_agg({column}, '|' ORDER BY a.id)
                        FROM suggestions_assignment a JOIN departments_department dep ON dep.id = a.department_id
-                      WHERE a.suggestion_id = s.id AND a.role = 'lead' AND a.state <> 'returned'""",
+                      WHERE a.suggestion_id = s.id AND a.role = 'lead' AND a.state <> 'returned' {extra}""",
     # SQLite (the smoke test): group_concat keeps the order of an ordered subquery.
-    "sqlite": """SELECT group_concat(name, '、') FROM (
-                   SELECT dep.name FROM suggestions_assignment a
+    "sqlite": """SELECT group_concat(v, '|') FROM (
+                   SELECT {column} AS v FROM suggestions_assignment a
                      JOIN departments_department dep ON dep.id = a.department_id
-                    WHERE a.suggestion_id = s.id AND a.role = 'lead' AND a.state <> 'returned' ORDER BY a.id)""",
+                    WHERE a.suggestion_id = s.id AND a.role = 'lead' AND a.state <> 'returned' {extra}
+                    ORDER BY a.id)""",
 }
+DUE_COLUMN = {"postgresql": "to_char(a.due_date, 'YYYY-MM-DD')", "sqlite": "a.due_date"}
 FILTERS = {
     "year": "AND s.year = %(year)s",
     "source": "AND s.source = %(source)s",
@@ -58,37 +69,92 @@ def like_pattern(text):
 
 
 def list_rows(user_id, params):
-    """The 25 rows of the list for these filters (year, source, state, outcome, q), one query."""
+    """The 25 rows of the list for these filters (year, source, state, outcome, q), one query:
+    (pk, number, title, is_key, deputy, state, outcome, lead departments, open deadlines)."""
+    vendor = connection.vendor
     values = {"user": user_id, **{f"office{i}": name for i, name in enumerate(OFFICE_GROUPS)}}
     office = ", ".join(f"%(office{i})s" for i in range(len(OFFICE_GROUPS)))
     # ILIKE is PostgreSQL's; SQLite's LIKE ignores case already (for the ASCII letters that have one).
-    like = "ILIKE" if connection.vendor == "postgresql" else "LIKE"
+    like = "ILIKE" if vendor == "postgresql" else "LIKE"
     filters = []
     for name, clause in FILTERS.items():
         value = (params.get(name) or "").strip()
         if value:
             filters.append(clause.replace("{like}", like))
             values[name] = like_pattern(value[:100]) if name == "q" else (int(value) if name == "year" else value)
+    sql = LIST_SQL.format(
+        leads=LEADS[vendor].format(column="dep.name", extra=""),
+        due=LEADS[vendor].format(column=DUE_COLUMN[vendor], extra="AND a.state <> 'replied'"),
+        office=office, filters="\n   ".join(filters))
     with connection.cursor() as cursor:
-        sql = LIST_SQL.format(leads=LEADS[connection.vendor], office=office, filters="\n   ".join(filters))
         cursor.execute(sql, values)
         return cursor.fetchall()
 
 
+STATES, OUTCOMES = dict(SuggestionState.choices), dict(Outcome.choices)
+# The list page's table (templates/suggestions/list.html), in the product's page.
+LIST_TEMPLATE = """{% extends "base.html" %}{% load i18n %}
+{% block title %}{% translate "Suggestions" %}{% endblock %}
+{% block content %}
+<h1>{% translate "Suggestions" %}</h1>
+<div class="table-wrap">
+<table>
+  <thead><tr><th>{% translate "Number" %}</th><th>{% translate "Title" %}</th>
+  <th class="hide-phone">{% translate "Lead deputy" %}</th><th class="hide-phone">{% translate "Lead department" %}</th>
+  <th>{% translate "State" %}</th><th>{% translate "Outcome" %}</th><th class="hide-phone">{% translate "Due" %}</th>
+  </tr></thead>
+  <tbody>
+  {% for s in rows %}
+  <tr>
+    <td>{{ s.number }}</td>
+    <td><a href="{% url 'suggestions:detail' s.pk %}">{{ s.title }}</a>
+      {% if s.is_key %} <span class="tag key">{% translate "Key" %}</span>{% endif %}</td>
+    <td class="hide-phone">{{ s.deputy }}</td>
+    <td class="hide-phone">{% for name in s.leads %}{{ name }}<br>{% endfor %}</td>
+    <td>{{ s.state }}</td>
+    <td>{% if s.outcome %}<span class="tag {{ s.outcome }}">{{ s.outcome_label }}</span>{% endif %}</td>
+    <td class="hide-phone">{% for day in s.due %}{{ day }}
+      {% if day < today %} <span class="tag overdue">{% translate "Overdue" %}</span>{% endif %}<br>{% endfor %}</td>
+  </tr>
+  {% endfor %}
+  </tbody>
+</table>
+</div>
+{% endblock %}"""
+PAGE_TEMPLATE = """{% extends "base.html" %}"""
+_templates = {}
+
+
+def _template(source):
+    if source not in _templates:
+        _templates[source] = engines["django"].from_string(source)
+    return _templates[source]
+
+
 @login_required
 def suggestion_list(request):
-    rows = list_rows(request.user.pk, request.GET)
+    rows = [{"pk": pk, "number": number, "title": title, "is_key": is_key, "deputy": deputy,
+             "state": STATES.get(state, state), "outcome": outcome, "outcome_label": OUTCOMES.get(outcome, ""),
+             "leads": leads.split("|") if leads else [], "due": due.split("|") if due else []}
+            for pk, number, title, is_key, deputy, state, outcome, leads, due
+            in list_rows(request.user.pk, request.GET)]
+    return HttpResponse(_template(LIST_TEMPLATE).render(
+        {"rows": rows, "today": timezone.localdate().isoformat()}, request))
+
+
+@login_required
+def suggestion_list_bare(request):
     cells = "".join(
         f'<tr><td>{escape(number)}</td><td><a href="/suggestions/{pk}/">{escape(title)}</a></td>'
         f"<td>{escape(deputy)}</td><td>{escape(leads or '')}</td><td>{escape(state)}</td>"
-        f"<td>{escape(outcome)}</td></tr>"
-        for pk, number, title, deputy, state, outcome, leads in rows)
+        f"<td>{escape(outcome)}</td><td>{escape(due or '')}</td></tr>"
+        for pk, number, title, _key, deputy, state, outcome, leads, due in list_rows(request.user.pk, request.GET))
     return HttpResponse(f"<!DOCTYPE html><table>{cells}</table>")
 
 
 @login_required
 def page(request):
-    return HttpResponse(escape(request.user.get_username()))
+    return HttpResponse(_template(PAGE_TEMPLATE).render({}, request))
 
 
 OUTCOME_TABLE_SQL = """
@@ -120,3 +186,4 @@ def outcome_table(year, as_of):
     with connection.cursor() as cursor:
         cursor.execute(sql, {"year": year, "as_of": as_of})
         return dict(cursor.fetchall())
+

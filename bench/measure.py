@@ -100,14 +100,16 @@ class Site:
     def list_url(self, role):
         return reverse("suggestions:list") + "?" + urlencode(list_query(role, self.year))
 
-    def floor_url(self, role):
-        return reverse("bench_floor_list") + "?" + urlencode(list_query(role, self.year))
+    def floor_url(self, role, bare=False):
+        return reverse("bench_floor_list_bare" if bare else "bench_floor_list") + "?" + urlencode(
+            list_query(role, self.year))
 
     def timed_pages(self):
-        """(label, role, url) of the pages timed, each list beside its floor."""
+        """(label, role, url) of the pages timed, each list beside its floors."""
         pages = []
         for role in ("coordinator", "handler"):
-            pages += [(f"list {role}", role, self.list_url(role)), (f"list floor {role}", role, self.floor_url(role))]
+            pages += [(f"list {role}", role, self.list_url(role)), (f"list floor {role}", role, self.floor_url(role)),
+                      (f"list bare SQL {role}", role, self.floor_url(role, bare=True))]
         pages += [(f"dashboard {role}", role, reverse("suggestions:dashboard")) for role in USERS]
         pages.append(("page floor", "coordinator", reverse("bench_floor_page")))
         return pages
@@ -124,9 +126,10 @@ def check_list_rows(site, min_rows=PAGE_ROWS):
     shown = {}
     for role in ("coordinator", "handler"):
         page = row_ids(site.get(role, site.list_url(role)).content.decode())
-        floor = row_ids(site.get(role, site.floor_url(role)).content.decode())
-        if page != floor:
-            raise AssertionError(f"the floor of the {role}'s list shows other rows: {page} != {floor}")
+        for bare in (False, True):
+            floor = row_ids(site.get(role, site.floor_url(role, bare)).content.decode())
+            if page != floor:
+                raise AssertionError(f"the floor of the {role}'s list shows other rows: {page} != {floor}")
         if len(page) < min_rows:
             raise AssertionError(f"the {role}'s list shows {len(page)} rows, fewer than {min_rows}")
         shown[role] = len(page)

@@ -123,9 +123,10 @@ def table(results):
                 row += f"{t[str(sizes[-1])][label]['p50'] / t[str(sizes[0])][label]['p50']:>8.2f}×"
             out.append(row)
         for role in ("coordinator", "handler"):
-            ratios = "".join(f"{t[str(s)][f'list {role}']['p50'] / t[str(s)][f'list floor {role}']['p50']:>11.2f}×"
-                             f"{'':10}" for s in sizes)
-            out.append(f"{'  list ' + role + ' ÷ its floor':34}{ratios}")
+            for floor, name in ((f"list floor {role}", "its floor"), (f"list bare SQL {role}", "bare SQL")):
+                ratios = "".join(f"{t[str(s)][f'list {role}']['p50'] / t[str(s)][floor]['p50']:>11.2f}×{'':10}"
+                                 for s in sizes)
+                out.append(f"{'  list ' + role + ' ÷ ' + name:34}{ratios}")
         for role in ("coordinator", "liaison", "handler", "leader"):
             ratios = "".join(f"{t[str(s)][f'dashboard {role}']['p50'] / t[str(s)]['page floor']['p50']:>11.2f}×"
                              f"{'':10}" for s in sizes)

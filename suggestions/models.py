@@ -102,6 +102,9 @@ class Suggestion(models.Model):
             models.Index(fields=["year", "state"]),
             models.Index(fields=["year", "outcome"]),
             models.Index(fields=["year", "source"]),
+            # The dashboards' "awaiting the deputy's feedback", counted and listed from this index alone.
+            models.Index(fields=["-year", "number"], condition=models.Q(awaiting_feedback=True, state="replied"),
+                         name="awaiting_feedback"),
         ]
 
     def __str__(self):

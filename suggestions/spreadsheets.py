@@ -550,7 +550,7 @@ class Result:
         return not self.issues
 
     def preview(self):
-        """The JSON kept on an ImportJob: counts, the first rows of each kind, every issue."""
+        """The JSON kept on an ImportJob (its issues go to `errors`): counts and the first rows."""
         return {"created": len(self.created), "updated": len(self.updated), "unchanged": self.unchanged,
                 "rows": (self.created + self.updated)[:PREVIEW_LIMIT], "dry_run": self.dry_run}
 

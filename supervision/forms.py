@@ -21,9 +21,9 @@ class RecheckForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200)
     replied_from = date_field(_("Solved from"), initial_today=False)
     replied_to = date_field(_("Solved to"), initial_today=False)
-    size = forms.IntegerField(label=_("Sample size"), min_value=1, required=False)
-    percent = forms.DecimalField(label=_("or percentage"), min_value=0.01, max_value=100, decimal_places=2,
-                                 required=False)
+    size = forms.IntegerField(label=_("Sample size"), min_value=1, max_value=1_000_000, required=False)
+    percent = forms.DecimalField(label=_("or percentage"), min_value=0.01, max_value=100, max_digits=5,
+                                 decimal_places=2, required=False)
     seed = forms.IntegerField(label=_("Random seed"), min_value=0, max_value=2 ** 62, required=False,
                               help_text=_("Leave empty for a new random draw; give an earlier seed to redraw it."))
 
@@ -71,9 +71,9 @@ class FindingForm(NotFutureMixin, forms.ModelForm):
 class ReviewForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=ReviewCampaign.Kind.choices)
     title = forms.CharField(label=_("Title"), max_length=200)
-    year = forms.IntegerField(label=_("Year of the review"), min_value=2000)
-    first_year = forms.IntegerField(label=_("Look back from year"), min_value=2000, required=False)
-    last_year = forms.IntegerField(label=_("to year"), min_value=2000, required=False)
+    year = forms.IntegerField(label=_("Year of the review"), min_value=2000, max_value=2100)
+    first_year = forms.IntegerField(label=_("Look back from year"), min_value=2000, max_value=2100, required=False)
+    last_year = forms.IntegerField(label=_("to year"), min_value=2000, max_value=2100, required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -50,6 +50,13 @@ def _coordinator(request):
         raise PermissionDenied
 
 
+def _number(value, digits=18):
+    """An id or a year from a query or a post: ASCII digits only (int() also takes ² and ٣), and no
+    more than a database column holds; anything else is None."""
+    value = (value or "").strip()
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= digits else None
+
+
 def _done(request, message, to, *args):
     messages.success(request, message)
     return redirect(to, *args)
@@ -63,7 +70,7 @@ def dashboard(request):
     today = timezone.localdate()
     year = request.GET.get("year") or ""
     leader = request.GET.get("leader") or ""
-    items = queries.key_items(request.user, year=int(year) if year.isdigit() else None, leader=leader or None,
+    items = queries.key_items(request.user, year=_number(year, digits=4), leader=leader or None,
                               today=today).prefetch_related(_lead_assignments())
     counts = queries.key_counts(items, today)
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -309,7 +316,7 @@ def class_detail(request, pk):
 def class_link(request):
     """From a suggestion's similar list: link it and the ticked ones as one class."""
     _coordinator(request)
-    ids = [int(x) for x in request.POST.getlist("suggestions") if x.isdigit()]
+    ids = [n for n in map(_number, request.POST.getlist("suggestions")) if n is not None]
     chosen = list(scoping.suggestions(request.user).filter(pk__in=ids))
     if len(chosen) != len(set(ids)):
         raise Http404
@@ -319,8 +326,8 @@ def class_link(request):
                                    name=name.cleaned_data["name"] if name.is_valid() else "")
     except workflow.WorkflowError as e:
         messages.error(request, str(e))
-        back = request.POST.get("back", "")
-        return redirect("suggestions:detail", int(back)) if back.isdigit() else redirect("supervision:class_list")
+        back = _number(request.POST.get("back"))
+        return redirect("suggestions:detail", back) if back else redirect("supervision:class_list")
     return _done(request, _("Linked as one class."), "supervision:class_detail", klass.pk)
 
 

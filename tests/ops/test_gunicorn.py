@@ -57,7 +57,7 @@ def request(path, headers=None, form=None):
 def server(tmp_path_factory, migrated_sqlite):
     tmp_path = tmp_path_factory.mktemp("gunicorn")
     shutil.copyfile(migrated_sqlite, tmp_path / "db.sqlite3")
-    env = production_env(tmp_path, ALLOWED_HOSTS=HOST, WEB_CONCURRENCY="2")
+    env = production_env(tmp_path, ALLOWED_HOSTS=HOST, WEB_CONCURRENCY="1")
     collected = manage("collectstatic", "--noinput", "-v0", env={**env, "SECRET_KEY": build_key()})
     assert collected.returncode == 0, collected.stderr
     prepared = run([sys.executable, "-c", SETUP], env=env)

@@ -113,8 +113,6 @@ def product_pages(patterns=None, prefix="/"):
             yield prefix + route
 
 
-@pytest.mark.xfail(strict=True, reason="templates/base.html: onchange handler on the language <select> "
-                                       "(script-src 'self' blocks it; move it to a static script)")
 @pytest.mark.django_db
 def test_it_keeps_every_page_within_the_policy(client, people):
     office = people.office

@@ -172,3 +172,45 @@ def test_the_template_lists_the_valid_values_on_its_second_sheet(people, client)
     values = list(columns.values())
     assert {people.dept.name, people.dept2.name, people.dept3.name} <= set(values[0])
     assert values[1] == [people.category.name] and values[2] == [people.street.name]
+
+
+def _compile_po(po_path, mo_path):
+    """Just enough of msgfmt for a catalogue of single-line entries (CI may lack gettext)."""
+    import array
+    import ast
+    import struct
+
+    messages, msgid = {}, None
+    for line in po_path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("msgid "):
+            msgid = ast.literal_eval(line[6:])
+        elif line.startswith("msgstr ") and msgid is not None:
+            messages[msgid] = ast.literal_eval(line[7:])
+    messages[""] = "Content-Type: text/plain; charset=UTF-8\n"
+    keys = sorted(messages)
+    ids = strs = b""
+    offsets = []
+    for key in keys:
+        k, v = key.encode(), messages[key].encode()
+        offsets.append((len(ids), len(k), len(strs), len(v)))
+        ids, strs = ids + k + b"\0", strs + v + b"\0"
+    key_start = 7 * 4 + 16 * len(keys)
+    table = [x for o1, l1, _o2, _l2 in offsets for x in (l1, o1 + key_start)]
+    table += [x for _o1, _l1, o2, l2 in offsets for x in (l2, o2 + key_start + len(ids))]
+    mo_path.parent.mkdir(parents=True)
+    mo_path.write_bytes(struct.pack("Iiiiiii", 0x950412DE, 0, len(keys), 28, 28 + len(keys) * 8, 0, 0)
+                        + array.array("i", table).tobytes() + ids + strs)
+
+
+def test_the_browser_names_rows_and_columns_the_chinese_way(people, client, tmp_path, settings):
+    _compile_po(settings.BASE_DIR / "locale" / "parts" / "io.po",
+                tmp_path / "loc" / "zh_Hans" / "LC_MESSAGES" / "django.mo")
+    settings.LOCALE_PATHS = [tmp_path / "loc"]
+    login(client, people.office)
+    bad = write_xlsx(tmp_path / "a.xlsx", [row(标题=None), row(建议号="2024002", 主办单位="区建委")])
+
+    response = upload(client, bad)
+    page = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+
+    assert "第 2 行，列 标题：必填" in page
+    assert "第 3 行，列 主办单位：没有“区建委”这个单位；是否应为“区建设管理委”？" in page

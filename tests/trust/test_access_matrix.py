@@ -20,6 +20,7 @@ import pytest
 from django.db import transaction
 from django.test import Client
 
+from audit.models import AuditEntry
 from tests.base import make_user
 from tests.trust import world as world_module
 from tests.trust.urlmap import routes
@@ -198,8 +199,15 @@ def _body(response):
     return raw.decode("utf-8", "replace")
 
 
+# The product's records: no page may delete one (withdrawn suggestions are marked, not deleted).
+PRODUCT_RECORDS = ["suggestions.suggestion", "suggestions.assignment", "suggestions.reply", "suggestions.feedback",
+                   "suggestions.outcomerecord", "suggestions.progressnote", "suggestions.contact",
+                   "suggestions.coopinion", "suggestions.extensionrequest", "suggestions.deputy"]
+
+
 def _request(client, user, method, url):
-    """One request whose effects are rolled back, so every request sees the same world."""
+    """One request whose effects are rolled back, so every request sees the same world.
+    The audit trail tells whether it deleted a product record: that fails whoever asked."""
     session = client.cookies.get("sessionid")
     if user != getattr(client, "as_user", None) or (user is not None and not (session and session.value)):
         client.logout()
@@ -207,9 +215,13 @@ def _request(client, user, method, url):
             client.force_login(user)
         client.as_user = user
     with transaction.atomic():
+        last = AuditEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
         response = client.get(url) if method == "GET" else client.post(url, {})
         body = _body(response) if response.status_code == 200 else ""
+        deleted = list(AuditEntry.objects.filter(pk__gt=last, action="delete", model_label__in=PRODUCT_RECORDS)
+                       .values_list("model_label", "object_id"))
         transaction.set_rollback(True)
+    assert not deleted, f"{method} {url} as {user}: deleted {deleted}"
     return response, body
 
 
