@@ -13,8 +13,9 @@ import uuid
 
 from django.apps import apps
 from django.conf import settings
-from django.db import models
+from django.db import connections, models
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
+from django.utils import timezone
 
 from . import context
 from .models import AuditEntry
@@ -78,13 +79,59 @@ def _shown(name, value):
     return REDACTED if name in SECRET_FIELDS and value not in (None, "") else value
 
 
-def _write(instance, action, changes):
+# The trail writes one row per change and reads the stored values before each update: on an
+# import of 10,000 suggestions that is tens of thousands of statements. Through the ORM each costs
+# about 0.4–0.9 ms of Python on top of the database's own work; compiled once and run directly,
+# about 0.05 ms. What is cached is only the SQL text and the value converters Django itself uses.
+_SELECTS = {}
+_INSERT_FIELDS = ("at", "actor", "actor_name", "ip_address", "action", "model_label", "object_id", "object_repr",
+                  "changes", "channel", "path")
+_INSERTS = {}
+
+
+def _stored_row(model, fields, pk, using):
+    """The stored values of `fields` of row `pk`, converted as the ORM would; None when it is gone."""
+    connection = connections[using]
+    key = (model, tuple(f.attname for f in fields), connection.vendor, using)
+    prepared = _SELECTS.get(key)
+    if prepared is None:
+        qs = model._base_manager.using(using).filter(pk=pk).order_by().values_list(*key[1])
+        compiler = qs.query.get_compiler(using)
+        sql, _params = compiler.as_sql()
+        converters = compiler.get_converters([expression for expression, _sql, _alias in compiler.select])
+        prepared = _SELECTS[key] = (sql, compiler, converters)
+    sql, compiler, converters = prepared
+    param = model._meta.pk.get_db_prep_value(model._meta.pk.get_prep_value(pk), connection)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [param])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    if converters:
+        row = next(iter(compiler.apply_converters([row], converters)))
+    return dict(zip(key[1], row, strict=True))
+
+
+def _insert(using, **values):
+    connection = connections[using]
+    sql = _INSERTS.get(using)
+    fields = [AuditEntry._meta.get_field(name) for name in _INSERT_FIELDS]
+    if sql is None:
+        table = connection.ops.quote_name(AuditEntry._meta.db_table)
+        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+        sql = _INSERTS[using] = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"
+    params = [f.get_db_prep_save(values[f.attname], connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _write(instance, action, changes, using):
     actor = context.current()
     user = actor.current_user()
-    AuditEntry.objects.create(
-        actor=user, actor_name=user.get_username() if user else "", ip_address=actor.ip, action=action,
-        model_label=instance._meta.label_lower, object_id=str(instance.pk)[:64], object_repr=_repr(instance),
-        changes=changes, channel=actor.channel, path=actor.path[:255])
+    _insert(using, at=timezone.now(), actor_id=user.pk if user else None,
+            actor_name=user.get_username() if user else "", ip_address=actor.ip, action=action,
+            model_label=instance._meta.label_lower, object_id=str(instance.pk)[:64], object_repr=_repr(instance),
+            changes=changes, channel=actor.channel, path=actor.path[:255])
 
 
 def _repr(instance):
@@ -104,18 +151,18 @@ def remember_old_values(sender, instance, raw=False, update_fields=None, **kwarg
         fields = [f for f in fields if f.name in update_fields or f.attname in update_fields]
         if not fields:
             return
-    row = sender._base_manager.filter(pk=instance.pk).values(*[f.attname for f in fields]).first()
+    row = _stored_row(sender, fields, instance.pk, kwargs.get("using") or instance._state.db or "default")
     if row is not None:
         instance._audit_old = ({f.attname: _plain(row[f.attname]) for f in fields}, fields)
 
 
-def record_save(sender, instance, created, raw=False, **kwargs):
+def record_save(sender, instance, created, raw=False, using="default", **kwargs):
     if raw:
         return  # fixtures loading: not a change made by anyone
     if created:
         new = _values(instance, _fields(sender))
         _write(instance, AuditEntry.Action.CREATE,
-               {k: {"old": None, "new": _shown(k, v)} for k, v in new.items() if v not in (None, "")})
+               {k: {"old": None, "new": _shown(k, v)} for k, v in new.items() if v not in (None, "")}, using)
         return
     remembered = getattr(instance, "_audit_old", None)
     instance._audit_old = None
@@ -125,13 +172,13 @@ def record_save(sender, instance, created, raw=False, **kwargs):
     new = _values(instance, fields)
     changes = {k: {"old": _shown(k, old[k]), "new": _shown(k, new[k])} for k in new if old[k] != new[k]}
     if changes:
-        _write(instance, AuditEntry.Action.CHANGE, changes)
+        _write(instance, AuditEntry.Action.CHANGE, changes, using)
 
 
-def record_delete(sender, instance, **kwargs):
+def record_delete(sender, instance, using="default", **kwargs):
     old = _values(instance, _fields(sender))
     _write(instance, AuditEntry.Action.DELETE,
-           {k: {"old": _shown(k, v), "new": None} for k, v in old.items() if v not in (None, "")})
+           {k: {"old": _shown(k, v), "new": None} for k, v in old.items() if v not in (None, "")}, using)
 
 
 def _m2m_field_name(sender, instance):
@@ -146,7 +193,7 @@ def _m2m_field_name(sender, instance):
     return "related"
 
 
-def record_m2m(sender, instance, action, reverse, model, pk_set, **kwargs):
+def record_m2m(sender, instance, action, reverse, model, pk_set, using="default", **kwargs):
     """Links added or removed (co-signing deputies, a user's groups) as a change of the owner's field."""
     if action == "pre_clear":
         instance._audit_m2m_before = _linked(sender, instance, reverse, model)
@@ -162,7 +209,7 @@ def record_m2m(sender, instance, action, reverse, model, pk_set, **kwargs):
         before = getattr(instance, "_audit_m2m_before", [])
     if before != after:
         _write(instance, AuditEntry.Action.CHANGE,
-               {_m2m_field_name(sender, instance): {"old": before, "new": after}})
+               {_m2m_field_name(sender, instance): {"old": before, "new": after}}, using)
 
 
 def _linked(sender, instance, reverse, model):

@@ -1,0 +1,32 @@
+"""The list's text search on PostgreSQL, where the indexes of migration 0005 serve it, finds exactly
+what a plain case-insensitive substring match on number, title and lead deputy finds."""
+import pytest
+from django.db.models import Q
+
+from suggestions import workflow
+from suggestions.filters import SuggestionFilter
+from suggestions.models import Deputy, Suggestion
+
+TITLES = ["关于整治南京西路占道经营的建议", "关于南京西路青海路口出租车扬招点标识更新的建议", "关于加装电梯的建议",
+          "Taxi stand signs on Nanjing Road West", "关于100%完成_整改的建议", "关于治理噪声的建议"]
+TERMS = ["整治", "治", "南京西路", "西路", "路口", "taxi", "TA", "nanjing road", "100%", "%", "_整", "2025",
+         "250", "代表", "李四", "无此", "xi", "ROAD WEST"]
+
+
+@pytest.fixture
+def suggestions(require_postgres, people):
+    other = Deputy.objects.create(name="李四代表")
+    for i, title in enumerate(TITLES):
+        workflow.register(actor=people.office, year=2025, number=f"20250{i:02d}", title=title,
+                          lead_deputy=other if i % 2 else people.deputy)
+    return Suggestion.objects.all()
+
+
+def test_it_finds_by_index_what_a_substring_match_finds(suggestions):
+    for term in TERMS:
+        found = set(SuggestionFilter({"q": term}, queryset=suggestions).qs.values_list("pk", flat=True))
+        expected = set(suggestions.filter(Q(number__icontains=term) | Q(title__icontains=term)
+                                          | Q(lead_deputy__name__icontains=term)).values_list("pk", flat=True))
+        assert found == expected, term
+    by_two = SuggestionFilter({"q": "整治"}, queryset=suggestions).qs  # the bigram index's case
+    assert [s.title for s in by_two] == [TITLES[0]]
