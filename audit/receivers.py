@@ -9,6 +9,7 @@ record. An entry is written in the same transaction as the change: a rolled-back
 """
 import datetime as dt
 import decimal
+import functools
 import uuid
 
 from django.apps import apps
@@ -46,12 +47,13 @@ def audited_models():
     return found
 
 
+@functools.cache
 def _fields(model):
     """The fields the trail compares; timestamps Django sets itself say no more than the entry's time."""
     ignored = IGNORED_FIELDS.get(model._meta.label_lower, set())
-    return [f for f in model._meta.concrete_fields
-            if f.name not in ignored and not f.primary_key
-            and not getattr(f, "auto_now", False) and not getattr(f, "auto_now_add", False)]
+    return tuple(f for f in model._meta.concrete_fields
+                 if f.name not in ignored and not f.primary_key
+                 and not getattr(f, "auto_now", False) and not getattr(f, "auto_now_add", False))
 
 
 def _plain(value):
@@ -82,8 +84,8 @@ def _shown(name, value):
 # The trail writes one row per change and reads the stored values before each update: on an
 # import of 10,000 suggestions that is tens of thousands of statements. Through the ORM each costs
 # about 0.4–0.9 ms of Python on top of the database's own work; compiled once and run directly,
-# about 0.05 ms. What is cached is only the SQL text and the value converters Django itself uses.
-_SELECTS = {}
+# about 0.05 ms. What is cached is only the SQL text and the value converters Django itself uses,
+# on the connection object (one per thread and alias) they were compiled for.
 _INSERT_FIELDS = ("at", "actor", "actor_name", "ip_address", "action", "model_label", "object_id", "object_repr",
                   "changes", "channel", "path")
 _INSERTS = {}
@@ -92,14 +94,15 @@ _INSERTS = {}
 def _stored_row(model, fields, pk, using):
     """The stored values of `fields` of row `pk`, converted as the ORM would; None when it is gone."""
     connection = connections[using]
-    key = (model, tuple(f.attname for f in fields), connection.vendor, using)
-    prepared = _SELECTS.get(key)
+    cache = connection.__dict__.setdefault("_audit_selects", {})
+    key = (model, tuple(f.attname for f in fields))
+    prepared = cache.get(key)
     if prepared is None:
         qs = model._base_manager.using(using).filter(pk=pk).order_by().values_list(*key[1])
         compiler = qs.query.get_compiler(using)
         sql, _params = compiler.as_sql()
         converters = compiler.get_converters([expression for expression, _sql, _alias in compiler.select])
-        prepared = _SELECTS[key] = (sql, compiler, converters)
+        prepared = cache[key] = (sql, compiler, converters)
     sql, compiler, converters = prepared
     param = model._meta.pk.get_db_prep_value(model._meta.pk.get_prep_value(pk), connection)
     with connection.cursor() as cursor:
@@ -193,14 +196,14 @@ def _m2m_field_name(sender, instance):
     return "related"
 
 
-def record_m2m(sender, instance, action, reverse, model, pk_set, using="default", **kwargs):
+def record_m2m(sender, instance, action, model, pk_set, using="default", **kwargs):
     """Links added or removed (co-signing deputies, a user's groups) as a change of the owner's field."""
     if action == "pre_clear":
-        instance._audit_m2m_before = _linked(sender, instance, reverse, model)
+        instance._audit_m2m_before = _linked(sender, instance, model)
         return
     if action not in ("post_add", "post_remove", "post_clear"):
         return
-    after = _linked(sender, instance, reverse, model)
+    after = _linked(sender, instance, model)
     if action == "post_add":
         before = sorted(set(after) - set(pk_set or ()))
     elif action == "post_remove":
@@ -212,7 +215,7 @@ def record_m2m(sender, instance, action, reverse, model, pk_set, using="default"
                {_m2m_field_name(sender, instance): {"old": before, "new": after}}, using)
 
 
-def _linked(sender, instance, reverse, model):
+def _linked(sender, instance, model):
     """The primary keys linked to `instance` through the `sender` table, read from that table."""
     own, other = None, None
     for f in sender._meta.concrete_fields:

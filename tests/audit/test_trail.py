@@ -184,3 +184,22 @@ def test_it_dates_entries_in_the_order_they_happen(people):
     workflow.update(s, actor=people.office, title="第二个标题")
     times = list(entries(s).values_list("at", flat=True))
     assert times == sorted(times) and times[-1] - times[0] < dt.timedelta(minutes=1)
+
+
+def test_it_diffs_against_the_stored_row_not_against_the_saving_copy(people):
+    """A stale copy saved whole writes an older title back: the trail shows that overwrite."""
+    s = people.suggestion(title="原标题")
+    stale = Suggestion.objects.get(pk=s.pk)
+    workflow.update(s, actor=people.office, title="新标题")
+    stale.content = "补充内容"
+    stale.save()
+    e = entries(s, action="change").last()
+    assert e.changes["title"] == {"old": "新标题", "new": "原标题"}
+    assert e.changes["content"]["new"] == "补充内容"
+
+
+def test_it_records_a_cleared_link_table(people):
+    s = people.suggestion()
+    s.co_deputies.add(people.deputy)
+    s.co_deputies.clear()
+    assert entries(s, action="change").last().changes == {"co_deputies": {"old": [people.deputy.pk], "new": []}}
