@@ -86,9 +86,22 @@ def _recreate(url, name):
         conn.close()
 
 
-def manage(url, *args, env=None):
-    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, check=True,
-                   env={**os.environ, **(env or {}), "DATABASE_URL": url})
+def manage(url, *args):
+    """Run a management command on the database at `url`; its output."""
+    done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, check=True, capture_output=True, text=True,
+                          env={**os.environ, "DATABASE_URL": url})
+    return done.stdout
+
+
+def vacuum(url, name):
+    """Statistics for the planner and a fresh visibility map for index-only scans, which a seed or
+    a migration that rewrites a table leaves stale until autovacuum comes round."""
+    conn = _connect(url, name)
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
+    finally:
+        conn.close()
 
 
 def ensure(size, say=print):
@@ -97,8 +110,10 @@ def ensure(size, say=print):
     found = _count(url, name)
     db = Database(size, url, name)
     if found == size:
-        manage(url, "migrate", "--no-input", "-v0")
-        say(f"  {name}: {size:,} suggestions, reused")
+        migrated = "Applying" in manage(url, "migrate", "--no-input")
+        if migrated:
+            vacuum(url, name)
+        say(f"  {name}: {size:,} suggestions, reused{', migrated' if migrated else ''}")
         return db
     say(f"  {name}: {'missing' if found is None else f'{found:,} suggestions'}; building it with {size:,}")
     _recreate(url, name)
@@ -106,13 +121,6 @@ def ensure(size, say=print):
     started = time.monotonic()
     manage(url, "seed_bench", "--suggestions", str(size))
     db.seeded_seconds = time.monotonic() - started
-    # Fresh tables have no statistics and no visibility map until autovacuum comes round: the
-    # planner would guess, and index-only scans would visit the heap.
-    conn = _connect(url, name)
-    try:
-        with conn.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE")
-    finally:
-        conn.close()
+    vacuum(url, name)
     say(f"  {name}: seeded in {db.seeded_seconds:.0f} s")
     return db

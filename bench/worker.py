@@ -115,7 +115,9 @@ def task_reminders(args):
 
     from . import measure
 
-    return measure.measure_reminders(timezone.localdate(), args.open)
+    today = timezone.localdate()
+    return {"staffed": measure.measure_reminders(today, args.open),
+            "seed_users": measure.measure_reminders(today, args.open, staffed=False)}
 
 
 TASKS = {"pages": task_pages, "report": task_report, "export": task_export, "export-floor": task_export_floor,

@@ -147,6 +147,9 @@ class Assignment(models.Model):
             models.Index(fields=["state", "due_date"]),
             # A department's suggestions, from the index alone: the scope of a handler's list.
             models.Index(fields=["department", "suggestion"], name="assignment_department_items"),
+            # A suggestion's departments, from the index alone: the report's table by department.
+            models.Index(fields=["suggestion"], include=["department", "role", "state", "assigned_on"],
+                         name="assignment_departments"),
         ]
 
     def __str__(self):

@@ -1,7 +1,8 @@
 """Indexes for a national system: 100,000 suggestions (issue 9; `make bench`, docs/PERFORMANCE.md).
 
-- Each as-of look-up of the annual report (the outcome and the ratings in force on a date), the
-  scope of a handler's list and the dashboards' "awaiting feedback" are answered from an index alone.
+- Each as-of look-up of the annual report (the outcome and the ratings in force on a date), its
+  table by department, the scope of a handler's list and the dashboards' "awaiting feedback" are
+  answered from an index alone.
 - The list's text search, on PostgreSQL only (SQLite serves development and tests, which are small):
   `suggestions.filters.SuggestionFilter.search` matches number and title with UPPER(…) LIKE
   UPPER('%term%'). pg_trgm's GIN indexes on UPPER(number) and UPPER(title) serve terms of three
@@ -88,6 +89,11 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="assignment",
             index=models.Index(fields=["department", "suggestion"], name="assignment_department_items"),
+        ),
+        migrations.AddIndex(
+            model_name="assignment",
+            index=models.Index(fields=["suggestion"], include=("department", "role", "state", "assigned_on"),
+                               name="assignment_departments"),
         ),
         migrations.AddIndex(
             model_name="feedback",

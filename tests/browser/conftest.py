@@ -48,6 +48,11 @@ def chromium():
     path = shutil.which("chromium")
     if not path:
         _unavailable(f"chromium is not installed: {INSTALL_HINT}")
+    # Without a CJK font the pages' Chinese renders as empty boxes, and the screenshots show nothing.
+    if shutil.which("fc-list"):
+        fonts = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True).stdout
+        if not fonts.strip():
+            _unavailable(f"no Chinese font is installed: {INSTALL_HINT}")
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
@@ -83,7 +88,7 @@ class DemoServer:
         return result.stdout
 
     def query(self, sql, params=()):
-        """Rows of a read-only query on the server's database (no ORM in this process: see the module)."""
+        """Rows of a read-only query on the server's database (this process's ORM is on the test database)."""
         with contextlib.closing(sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=20)) as db:
             return db.execute(sql, params).fetchall()
 

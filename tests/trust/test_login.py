@@ -133,3 +133,13 @@ def test_it_refuses_a_login_with_an_inactive_account_in_the_same_words(client, p
     inactive = attempt(client, "handler", PASSWORD)
     unknown = attempt(client, "nobody", PASSWORD)
     assert inactive.context["form"].errors == unknown.context["form"].errors
+
+
+def test_it_throttles_the_admin_login_too(client, people, axes_on):
+    people.office.is_staff = True
+    people.office.save()
+    for _ in range(5):
+        client.post("/admin/login/", {"username": "office", "password": "wrong-pass"}, REMOTE_ADDR="10.5.5.5")
+    r = client.post("/admin/login/", {"username": "office", "password": PASSWORD}, REMOTE_ADDR="10.5.5.6")
+    assert r.status_code == 429
+    assert client.get("/admin/").status_code == 302  # not logged in
