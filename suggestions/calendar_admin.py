@@ -39,7 +39,7 @@ def calendar_changed(dates, actor=None):
                                             due_date__gte=dates[0], due_date__lte=dates[-1] + ROLL_MARGIN)
                   .order_by("due_date", "pk"))
     moved = []
-    for a in candidates.iterator():
+    for a in list(candidates):  # read first: each recompute writes to the rows being read
         before = a.due_date
         a = workflow.recompute_deadline(a, actor=actor)
         if a.due_date != before:

@@ -33,9 +33,8 @@ class Command(BaseCommand):
             for user, items, overdue in result.preview:
                 what = f"{items} items" if items else f"overdue summary ({overdue} items)"
                 self.stdout.write(f"{user.username} <{user.email or '-'}>: {what}")
-            self.stdout.write(f"{day}: {len(result.preview)} digests would be considered; "
-                              f"{result.reserved} reminders of this day already sent or settled (dry run: "
-                              "nothing sent)")
+            self.stdout.write(f"{day}: {len(result.preview)} digests found, {result.reserved} reminders of this day "
+                              "already sent or settled (dry run: nothing sent, nothing recorded)")
             return
         self.stdout.write(f"{day}: {result.reserved} reminders recorded; {result.notifications} digests sent "
                           f"({result.emails} e-mails, {result.failures} failed, {result.dropped} dropped)")
