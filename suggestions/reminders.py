@@ -169,6 +169,8 @@ def _insert_select(model, columns, queryset):
         return max(cursor.rowcount, 0)
 
 
+# The columns `reserve` fills, in the order of its SELECT (`values_list` keeps the order it is given;
+# tests/suggestions/test_reminders.py checks what lands in each column).
 _COLUMNS = ("recipient", "assignment", "kind", "threshold", "scan_date", "state", "claim", "attempts", "emailed",
             "error", "created_at")
 

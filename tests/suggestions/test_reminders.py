@@ -70,7 +70,10 @@ def test_it_records_one_reminder_per_member_item_and_threshold(people, items):
     summary = set(Reminder.objects.filter(kind="summary").values_list("recipient__username", "threshold"))
     assert rows - {(u, None, t) for u, t in summary} == expected
     assert summary == {("office", Reminder.OVERDUE)}
-    assert set(Reminder.objects.values_list("state", flat=True)) == {"pending"}
+    assert set(Reminder.objects.values_list("state", "scan_date", "claim", "attempts", "emailed", "sent_at")) == {
+        ("pending", DAY, "", 0, False, None)}
+    assert set(Reminder.objects.exclude(recipient=people.office).values_list("kind", flat=True)) == {"digest"}
+    assert Reminder.objects.filter(created_at__isnull=True).count() == 0
 
 
 def test_it_sends_each_handler_and_leader_one_digest_of_all_their_items(people, items):

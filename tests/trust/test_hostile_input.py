@@ -101,6 +101,19 @@ def form_data(form, extra=None):
 # break a parser (an id too large for the database, a digit that isdigit() accepts and int() refuses,
 # a day that does not exist, the last day of year 9999) and the markup that must never come back raw.
 SHARP = [SCRIPT, "9" * 30, "²", "-1", "\x00", "2025-02-30", "9999-12-31"]
+SHARP_TEXT, SHARP_DATE = [SCRIPT, "\x00"], [SCRIPT, "2025-02-30", "9999-12-31", "0001-01-01"]
+SHARP_NUMBER = [SCRIPT, "9" * 30, "²", "-1"]
+
+
+def _sharp_for(field):
+    """The sharp values worth trying in a field of this kind (all of them in an unknown one)."""
+    if field is None:
+        return SHARP
+    if isinstance(field, DateField):
+        return SHARP_DATE
+    if isinstance(field, ChoiceField | IntegerField | ModelChoiceField | MultipleChoiceField):
+        return SHARP_NUMBER
+    return SHARP_TEXT
 
 
 def one_field_at_a_time(form, extra=()):
@@ -109,7 +122,7 @@ def one_field_at_a_time(form, extra=()):
     fields = {form.add_prefix(n): f for n, f in form.fields.items() if not isinstance(f, FileField)} if form else {}
     valid = {key: _valid(f) for key, f in fields.items()}
     for key in [*fields, *extra]:
-        for value in SHARP:
+        for value in _sharp_for(fields.get(key)):
             yield {**valid, key: value}
 
 
