@@ -4,6 +4,7 @@ import os
 import random
 import time
 
+import pytest
 from openpyxl import Workbook
 
 from suggestions.models import Assignment, Event, Suggestion
@@ -23,6 +24,10 @@ SUBJECTS = ["出租车扬招点标识", "老旧小区加装电梯", "非机动�
 ACTIONS = ["更新", "整治", "改造", "增设", "优化", "规范管理", "加快推进", "完善"]
 
 
+# A real commit, as in production: inside a test's own transaction, PostgreSQL would defer the
+# foreign-key checks of every imported row to the test's teardown, which takes far longer than the
+# import itself. serialized_rollback restores the seeded calendar for the tests after this one.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_it_imports_10000_rows_in_budget(people, tmp_path):
     departments = [people.dept.name, people.dept2.name, people.dept3.name]
     rnd = random.Random(3)
