@@ -20,3 +20,24 @@ class ContentSecurityPolicyMiddleware:
         if policy and HEADER not in response and not debug_error_page:
             response[HEADER] = policy
         return response
+
+
+class RejectNulMiddleware:
+    """Answer 400 to parameters holding a NUL character.
+
+    No text a person types contains one, and PostgreSQL refuses it in any query, so letting it through
+    would turn a hostile URL into a server error on whichever page reads the parameter raw.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.http import HttpResponseBadRequest
+
+        if "\x00" in request.META.get("QUERY_STRING", "") or "%00" in request.META.get("QUERY_STRING", ""):
+            return HttpResponseBadRequest()
+        if request.method == "POST" and request.content_type != "multipart/form-data" and any(
+                "\x00" in v for values in request.POST.lists() for v in values[1]):
+            return HttpResponseBadRequest()
+        return self.get_response(request)

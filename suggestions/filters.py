@@ -42,7 +42,7 @@ class QuickSelect(forms.Select):
 
 class SearchGrams(Expression):
     """PostgreSQL: the upper-cased character bigrams of a suggestion's number and title, a GIN-indexed
-    column that the database computes (migration 0005) and the model does not declare."""
+    column that a trigger keeps (migration 0005) and the model does not declare."""
 
     output_field = ArrayField(TextField())
 

@@ -30,3 +30,14 @@ def test_it_finds_by_index_what_a_substring_match_finds(suggestions):
         assert found == expected, term
     by_two = SuggestionFilter({"q": "整治"}, queryset=suggestions).qs  # the bigram index's case
     assert [s.title for s in by_two] == [TITLES[0]]
+
+
+def test_it_finds_a_suggestion_by_its_new_title_after_an_edit(suggestions, people):
+    s = suggestions.get(title=TITLES[2])
+    workflow.update(s, actor=people.office, title="关于增设充电桩的建议")
+
+    def found(term):
+        return list(SuggestionFilter({"q": term}, queryset=suggestions).qs.values_list("pk", flat=True))
+
+    assert found("电桩") == [s.pk]  # the bigrams follow the title (a trigger keeps them)
+    assert found("电梯") == []

@@ -149,6 +149,12 @@ def world(people, settings, tmp_path):
     return world_module.build(people)
 
 
+@pytest.fixture
+def small_world(people, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    return world_module.build(people, light=True)
+
+
 def logged_in(user):
     client = Client()
     client.force_login(user)
@@ -276,8 +282,8 @@ def _suggestion_of(obj):
 
 
 @pytest.mark.parametrize(("name", "form_class", "url_name"), STEPS, ids=[s[0] for s in STEPS])
-def test_it_survives_hostile_input_in_every_step(world, people, name, form_class, url_name):
-    stages = _stages(people, world)
+def test_it_survives_hostile_input_in_every_step(small_world, people, name, form_class, url_name):
+    stages = _stages(people, small_world)
     assert name in stages, f"no object prepared for the step {name}: add it to _stages()"
     obj, user = stages[name]
     prefix = name if url_name == "suggestion_step" else f"{name}-{obj.pk}"
@@ -313,9 +319,9 @@ def test_it_survives_hostile_input_in_every_step(world, people, name, form_class
 # --- registering and editing -----------------------------------------------------------------
 
 @pytest.mark.parametrize("form_name", ["create", "edit"])
-def test_it_survives_hostile_input_when_registering_and_editing(world, people, form_name):
+def test_it_survives_hostile_input_when_registering_and_editing(small_world, people, form_name):
     client = logged_in(people.office)
-    s = world.mine.suggestion
+    s = small_world.mine.suggestion
     if form_name == "create":
         url, form = reverse("suggestions:create"), RegisterForm()
     else:
