@@ -13,6 +13,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from . import database, targets
 
@@ -45,7 +46,7 @@ def machine(db):
     import django
     import psycopg2
 
-    parts = database.urlsplit(db.url)
+    parts = urlsplit(db.url)
     conn = psycopg2.connect(host=parts.hostname, port=parts.port or 5432, user=parts.username,
                             password=parts.password, dbname=db.name)
     try:
