@@ -312,16 +312,22 @@ def order_rehandling(suggestion, *, actor, reason, ordered_on=None):
         raise WorkflowError(_("Give the reason for re-handling."))
     on = _today(ordered_on)
     due = deadlines.rehandling_deadline(on)
+    leads = _reopen_leads(s, on, due)
+    _event(s, Event.Kind.REHANDLING, actor, detail=reason, day=on, due_date=due.date.isoformat())
+    _sync(s)
+    _notify("rehandling", assignment_ids=[a.pk for a in leads])
+    return s
+
+
+def _reopen_leads(s, on, due):
+    """The replied lead assignments go back to work with the re-handling deadline."""
     leads = list(Assignment.objects.select_for_update().filter(suggestion=s, role=AssignmentRole.LEAD,
                                                                  state=A.REPLIED))
     for a in leads:
         a.state, a.due_date, a.due_basis, a.due_base, a.due_months = (
             A.REHANDLING, due.date, due.basis, on, settings.REHANDLING_MONTHS)
         _bump(a, "state", "due_date", "due_basis", "due_base", "due_months")
-    _event(s, Event.Kind.REHANDLING, actor, detail=reason, day=on, due_date=due.date.isoformat())
-    _sync(s)
-    _notify("rehandling", assignment_ids=[a.pk for a in leads])
-    return s
+    return leads
 
 
 # --- an assignment ----------------------------------------------------------------------------
@@ -766,12 +772,7 @@ def reopen_after_recheck(suggestion, *, actor, finding, reopened_on=None, rechec
         raise WorkflowError(_("Describe what the re-check found."))
     on = _today(reopened_on)
     due = deadlines.rehandling_deadline(on)
-    leads = list(Assignment.objects.select_for_update().filter(suggestion=s, role=AssignmentRole.LEAD,
-                                                                 state=A.REPLIED))
-    for a in leads:
-        a.state, a.due_date, a.due_basis, a.due_base, a.due_months = (
-            A.REHANDLING, due.date, due.basis, on, settings.REHANDLING_MONTHS)
-        _bump(a, "state", "due_date", "due_basis", "due_base", "due_months")
+    leads = _reopen_leads(s, on, due)
     _event(s, Event.Kind.REHANDLING, actor, detail=_supervision_text(gettext_lazy("Re-check: not done"), finding),
            day=on, due_date=due.date.isoformat(), supervision="recheck", recheck_id=recheck_id)
     _sync(s)
