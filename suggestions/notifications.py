@@ -10,12 +10,17 @@ from departments.models import Membership
 
 from .models import Assignment, ExtensionRequest, Notification, Reply
 
+COORDINATOR_KINDS = {"return_requested", "reply_signed", "extension_requested"}
 
-def _department_users(department_id, leaders_only=False):
-    qs = Membership.objects.filter(department_id=department_id)
-    if leaders_only:
-        qs = qs.filter(role=Membership.Role.LEADER)
-    return list(qs.values_list("user_id", flat=True))
+
+def _members(department_ids):
+    """{department id: [(user id, role)]} in one query."""
+    members = {}
+    if department_ids:
+        for dept, user, role in Membership.objects.filter(department_id__in=department_ids).values_list(
+                "department_id", "user_id", "role"):
+            members.setdefault(dept, []).append((user, role))
+    return members
 
 
 def _coordinators():
@@ -25,34 +30,51 @@ def _coordinators():
                 .values_list("pk", flat=True))
 
 
-def _send(user_ids, suggestion, text):
-    Notification.objects.bulk_create(
-        [Notification(recipient_id=u, suggestion=suggestion, text=text) for u in set(user_ids)])
-
-
 def enqueue(kind, assignment_ids=(), reply_ids=(), extension_ids=()):
-    for a in Assignment.objects.filter(pk__in=assignment_ids).select_related("suggestion", "department"):
+    """Write the notifications of one kind of step for the objects named, any number of them, in a
+    fixed number of queries."""
+    assignments = list(Assignment.objects.filter(pk__in=assignment_ids).select_related("suggestion", "department"))
+    replies = list(Reply.objects.filter(pk__in=reply_ids).select_related("assignment__suggestion"))
+    extensions = list(ExtensionRequest.objects.filter(pk__in=extension_ids).select_related("assignment__suggestion"))
+    leads_of = {}
+    if kind == "opinion_sent":
+        for lead in Assignment.objects.filter(suggestion__in={a.suggestion_id for a in assignments},
+                                              role="lead").exclude(state="returned"):
+            leads_of.setdefault(lead.suggestion_id, []).append(lead.department_id)
+    members = _members({a.department_id for a in assignments} | {r.assignment.department_id for r in replies}
+                       | {d for ids in leads_of.values() for d in ids})
+    coordinators = _coordinators() if kind in COORDINATOR_KINDS else []
+    rows = []
+
+    def send(user_ids, suggestion, text):
+        rows.extend(Notification(recipient_id=u, suggestion=suggestion, text=text) for u in set(user_ids))
+
+    def users(department_id, leaders_only=False):
+        return [u for u, role in members.get(department_id, ()) if not leaders_only or role == Membership.Role.LEADER]
+
+    for a in assignments:
         s = a.suggestion
         if kind == "assigned":
-            _send(_department_users(a.department_id), s,
-                  _("New assignment: %(number)s %(title)s") % {"number": s.number, "title": s.title})
+            send(users(a.department_id), s,
+                 _("New assignment: %(number)s %(title)s") % {"number": s.number, "title": s.title})
         elif kind == "rehandling":
-            _send(_department_users(a.department_id), s,
-                  _("Re-handling ordered: %(number)s %(title)s") % {"number": s.number, "title": s.title})
+            send(users(a.department_id), s,
+                 _("Re-handling ordered: %(number)s %(title)s") % {"number": s.number, "title": s.title})
         elif kind == "return_requested":
-            _send(_coordinators(), s, _("%(department)s asks to return %(number)s") % {
+            send(coordinators, s, _("%(department)s asks to return %(number)s") % {
                 "department": a.department.name, "number": s.number})
         elif kind == "opinion_sent":
-            for lead in s.assignments.filter(role="lead").exclude(state="returned"):
-                _send(_department_users(lead.department_id), s, _("%(department)s sent its opinion on %(number)s") % {
+            for lead_department in leads_of.get(s.pk, ()):
+                send(users(lead_department), s, _("%(department)s sent its opinion on %(number)s") % {
                     "department": a.department.name, "number": s.number})
-    for r in Reply.objects.filter(pk__in=reply_ids).select_related("assignment__suggestion"):
+    for r in replies:
         s = r.assignment.suggestion
         if kind == "reply_drafted":
-            _send(_department_users(r.assignment.department_id, leaders_only=True), s,
-                  _("A reply to %(number)s awaits your approval") % {"number": s.number})
+            send(users(r.assignment.department_id, leaders_only=True), s,
+                 _("A reply to %(number)s awaits your approval") % {"number": s.number})
         elif kind == "reply_signed":
-            _send(_coordinators(), s, _("Reply sent: %(number)s %(title)s") % {"number": s.number, "title": s.title})
-    for e in ExtensionRequest.objects.filter(pk__in=extension_ids).select_related("assignment__suggestion"):
-        _send(_coordinators(), e.assignment.suggestion, _("Extension requested for %(number)s") % {
+            send(coordinators, s, _("Reply sent: %(number)s %(title)s") % {"number": s.number, "title": s.title})
+    for e in extensions:
+        send(coordinators, e.assignment.suggestion, _("Extension requested for %(number)s") % {
             "number": e.assignment.suggestion.number})
+    Notification.objects.bulk_create(rows, batch_size=1000)

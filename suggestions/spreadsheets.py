@@ -729,7 +729,7 @@ class Importer:
     def _apply(self, rows):
         total = len(rows)
         last = time.monotonic()
-        with transaction.atomic():
+        with transaction.atomic(), workflow.notifications_batched():
             for i, row in enumerate(rows, 1):
                 try:
                     self._apply_row(row)

@@ -181,6 +181,11 @@ def _notify(kind, **ids):
 
     if _quiet.get():
         return
+    batch = _batch.get()
+    if batch is not None:
+        for key, values in ids.items():
+            batch.setdefault(kind, {}).setdefault(key, []).extend(values)
+        return
     transaction.on_commit(lambda: notifications.enqueue(kind, **ids))
 
 
@@ -699,6 +704,28 @@ def quietly():
         yield
     finally:
         _quiet.reset(token)
+
+
+_batch = contextvars.ContextVar("workflow_notification_batch", default=None)
+
+
+@contextlib.contextmanager
+def notifications_batched():
+    """Collect the notifications of the steps inside and write them together once the transaction
+    commits: a file of thousands of assignments writes them in a few queries, not thousands."""
+    from . import notifications
+
+    batch = {}
+    token = _batch.set(batch)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+
+    def write():
+        for kind, ids in batch.items():
+            notifications.enqueue(kind, **ids)
+    transaction.on_commit(write)
 
 
 @transaction.atomic

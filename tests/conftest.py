@@ -1,3 +1,4 @@
+import importlib
 import os
 
 import pytest
@@ -8,6 +9,19 @@ from tests.base import Personas
 @pytest.fixture
 def people(db):
     return Personas.create()
+
+
+@pytest.fixture
+def calendar(db):
+    """The calendar seeded by a migration, for transactional tests: one before may have flushed it away."""
+    from django.apps import apps
+
+    from suggestions import deadlines
+    from suggestions.models import WorkCalendarDay
+
+    if not WorkCalendarDay.objects.exists():
+        importlib.import_module("suggestions.migrations.0002_seed_calendar").seed(apps, None)
+    deadlines.clear_cache()
 
 
 def _service(variable, prefix):

@@ -4,7 +4,6 @@ down never fails a request nor loses a reminder.
 The worker test uses Redis database 4 (the reminders' own) on the server of REDIS_URL.
 """
 import datetime as dt
-import importlib
 import logging
 import threading
 import time
@@ -25,19 +24,6 @@ from tests.base import PASSWORD
 
 DAY = dt.date(2025, 9, 19)  # a Friday, a working day
 CLOSED_PORT_BROKER = "redis://127.0.0.1:6390/0"  # nothing listens there: Redis "stopped"
-
-
-@pytest.fixture
-def calendar(db):
-    """The seeded calendar, which a transactional test before this one may have flushed away."""
-    from django.apps import apps
-
-    from suggestions import deadlines
-    from suggestions.models import WorkCalendarDay
-
-    if not WorkCalendarDay.objects.exists():
-        importlib.import_module("suggestions.migrations.0002_seed_calendar").seed(apps, None)
-    deadlines.clear_cache()
 
 
 def use_broker(monkeypatch, url):
