@@ -3,8 +3,9 @@
 Receivers are connected per model (not to every sender), so models outside the trail keep
 Django's fast paths, e.g. a bulk delete of sessions. What the trail does not see, by design:
 `bulk_create`, `QuerySet.update()` and `QuerySet.delete()` of a fast-deletable model fire no
-signal; the product's own changes go through `suggestions.workflow`, which saves row by row, and
-the bulk paths (`seed_bench`, notifications) are data that is either synthetic or not the product's
+signal; the product's own changes go through `suggestions.workflow`, which saves row by row or, for
+the new rows of an imported list, writes their entries itself with `record_created`, and the other
+bulk paths (`seed_bench`, notifications) are data that is either synthetic or not the product's
 record. An entry is written in the same transaction as the change: a rolled-back change leaves none.
 """
 import datetime as dt
@@ -128,13 +129,38 @@ def _insert(using, **values):
         cursor.execute(sql, params)
 
 
-def _write(instance, action, changes, using):
+def _entry_values(instance, action, changes):
     actor = context.current()
     user = actor.current_user()
-    _insert(using, at=timezone.now(), actor_id=user.pk if user else None,
-            actor_name=user.get_username() if user else "", ip_address=actor.ip, action=action,
-            model_label=instance._meta.label_lower, object_id=str(instance.pk)[:64], object_repr=_repr(instance),
-            changes=changes, channel=actor.channel, path=actor.path[:255])
+    return dict(at=timezone.now(), actor_id=user.pk if user else None,
+                actor_name=user.get_username() if user else "", ip_address=actor.ip, action=action,
+                model_label=instance._meta.label_lower, object_id=str(instance.pk)[:64], object_repr=_repr(instance),
+                changes=changes, channel=actor.channel, path=actor.path[:255])
+
+
+def _write(instance, action, changes, using):
+    _insert(using, **_entry_values(instance, action, changes))
+
+
+def _created(instance):
+    """The changes of a new row: every field that has a value."""
+    new = _values(instance, _fields(type(instance)))
+    return {k: {"old": None, "new": _shown(k, v)} for k, v in new.items() if v not in (None, "")}
+
+
+def record_created(instances, links=None, using="default"):
+    """The "create" entries of rows written with bulk_create, which fires no signal: the same entry
+    `record_save` writes for each, in one INSERT. `links`: {instance: {field: [linked pks]}}, the
+    many-to-many links the rows were created with, shown as part of their creation."""
+    links = links or {}
+    entries = []
+    for instance in instances:
+        changes = _created(instance)
+        for name, pks in links.get(instance, {}).items():
+            if pks:
+                changes[name] = {"old": None, "new": sorted(pks)}
+        entries.append(AuditEntry(**_entry_values(instance, AuditEntry.Action.CREATE, changes)))
+    AuditEntry.objects.using(using).bulk_create(entries, batch_size=1000)
 
 
 def _repr(instance):
@@ -163,9 +189,7 @@ def record_save(sender, instance, created, raw=False, using="default", **kwargs)
     if raw:
         return  # fixtures loading: not a change made by anyone
     if created:
-        new = _values(instance, _fields(sender))
-        _write(instance, AuditEntry.Action.CREATE,
-               {k: {"old": None, "new": _shown(k, v)} for k, v in new.items() if v not in (None, "")}, using)
+        _write(instance, AuditEntry.Action.CREATE, _created(instance), using)
         return
     remembered = getattr(instance, "_audit_old", None)
     instance._audit_old = None

@@ -81,6 +81,7 @@ for _label, _code in SOURCE_ALIASES.items():
     SOURCE_LABELS_ZH.setdefault(_code, _label)
 TEXT_LIMITS = {"number": 32, "title": 300, "lead_deputy": 50, "supervising_leader": 50}
 PREVIEW_LIMIT = 1000
+BULK_ROWS = 500  # new rows written together
 PROGRESS_EVERY = 50
 
 
@@ -727,27 +728,70 @@ class Importer:
     # -- applying
 
     def _apply(self, rows):
-        total = len(rows)
+        # New rows of an assignment list are written in bulk; earlier years' records (an outcome, a
+        # rating) and changes of recorded suggestions go step by step through the workflow.
+        fresh = [row for row in rows if self._is_new_assignment(row)]
+        rest = [row for row in rows if not self._is_new_assignment(row)]
+        total, done = len(rows), 0
         last = time.monotonic()
+
+        def advanced(n):
+            nonlocal done, last
+            done += n
+            if done % PROGRESS_EVERY < n or done == total or time.monotonic() - last > 1:
+                self.progress(done, total)
+                last = time.monotonic()
+
         with transaction.atomic(), workflow.notifications_batched():
-            for i, row in enumerate(rows, 1):
+            for chunk in _chunks(fresh, BULK_ROWS):
+                try:
+                    self._create_many(chunk)
+                except DatabaseError as e:
+                    self._refused(chunk[0], e)
+                advanced(len(chunk))
+            for row in rest:
                 try:
                     self._apply_row(row)
                 except workflow.WorkflowError as e:
                     self.result.issues.append(Issue(row.number, getattr(e, "column", "") or "建议号", str(e),
                                                     translated=True))
                 except DatabaseError as e:
-                    log.warning("import row %s: %s", row.number, e)
-                    self.result.issues.append(Issue(row.number, "建议号",
-                                                    N_("The database refused this row (%(error)s)."),
-                                                    {"error": str(e)[:200]}))
-                if i % PROGRESS_EVERY == 0 or i == total or time.monotonic() - last > 1:
-                    self.progress(i, total)
-                    last = time.monotonic()
+                    self._refused(row, e)
+                advanced(1)
             if self.dry_run or self.result.issues:
                 transaction.set_rollback(True)
         if self.result.issues:
             self.result.created, self.result.updated, self.result.unchanged = [], [], 0
+        self.result.created.sort(key=lambda c: c["row"])
+
+    def _refused(self, row, error):
+        log.warning("import row %s: %s", row.number, error)
+        self.result.issues.append(Issue(row.number, "建议号", N_("The database refused this row (%(error)s)."),
+                                        {"error": str(error)[:200]}))
+
+    def _is_new_assignment(self, row):
+        r = row.record
+        return row.key not in self.existing and not (r.outcome or r.result or r.attitude)
+
+    def _create_many(self, rows):
+        items = []
+        for row in rows:
+            r = row.record
+            items.append(workflow.NewItem(
+                fields=self._new_fields(r), co_deputies=[self._deputy(n) for n in r.co_deputies],
+                assigned_on=r.assigned_on, lead=[self.departments[d] for d in r.lead_departments],
+                co=[self.departments[d] for d in r.co_departments], due_date=r.due_date, row=row.number))
+        workflow.import_new(items, actor=None, file_name=self.file_name,
+                            due_label=_stored(N_("deadline in the imported list")))
+        self.result.created += [{"row": row.number, "year": row.record.year, "number": row.record.number,
+                                 "title": row.record.title, "action": "create", "changes": []} for row in rows]
+
+    def _new_fields(self, r):
+        """The fields `workflow.register` is given for a new row."""
+        return dict(year=r.year, number=r.number, title=r.title, lead_deputy=self._deputy(r.lead_deputy),
+                    content=r.content, source=r.source or Source.SESSION, category=self.categories.get(r.category),
+                    street=self.streets.get(r.street), is_key=bool(r.is_key), supervising_leader=r.supervising_leader,
+                    is_public=True if r.is_public is None else r.is_public)
 
     def _apply_row(self, row):
         s = self.existing.get(row.key)
@@ -789,13 +833,8 @@ class Importer:
         # History (a row with its outcome) is news to nobody; a new assignment list is.
         quiet = workflow.quietly() if r.outcome else contextlib.nullcontext()
         with quiet:
-            s = self._step("建议号", workflow.register, actor=None, year=r.year, number=r.number, title=r.title,
-                           lead_deputy=self._deputy(r.lead_deputy),
-                           co_deputies=[self._deputy(n) for n in r.co_deputies], registered_on=r.assigned_on,
-                           content=r.content, source=r.source or Source.SESSION,
-                           category=self.categories.get(r.category), street=self.streets.get(r.street),
-                           is_key=bool(r.is_key), supervising_leader=r.supervising_leader,
-                           is_public=True if r.is_public is None else r.is_public)
+            s = self._step("建议号", workflow.register, actor=None, registered_on=r.assigned_on,
+                           co_deputies=[self._deputy(n) for n in r.co_deputies], **self._new_fields(r))
             created = self._step("主办单位", workflow.assign, s, actor=None, assigned_on=r.assigned_on,
                                  lead=[self.departments[d] for d in r.lead_departments],
                                  co=[self.departments[d] for d in r.co_departments])

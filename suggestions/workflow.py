@@ -749,6 +749,94 @@ def record_import(suggestion, *, actor, file_name, row, created, changes=()):
                   created=created, changes=list(changes))
 
 
+@dataclass
+class NewItem:
+    """One new suggestion of an imported assignment list: what `register`, `assign` and `set_due_date` take."""
+
+    fields: dict  # the Suggestion's fields, as `register` takes them (year, number, title, lead_deputy …)
+    co_deputies: list
+    assigned_on: dt.date
+    lead: list
+    co: list
+    due_date: dt.date | None  # a reply deadline recorded in the list, put in force like `set_due_date`
+    row: int
+
+
+@transaction.atomic
+def import_new(items, *, actor, file_name, due_label):
+    """Register and assign the new suggestions of an imported list in a few statements, not dozens per
+    item: the same rows, timeline, audit entries, title index and notifications as `register`, `assign`,
+    `set_due_date` and `record_import` one by one (tests/suggestions/test_import_bulk.py compares them).
+    The caller has checked every item: new numbers, at least one lead department, no department twice."""
+    from audit.receivers import record_created
+    from supervision import similarity
+
+    now = timezone.now()
+    worked_out = {}
+
+    def due(on):
+        if on not in worked_out:
+            worked_out[on] = (deadlines.reply_deadline(on), deadlines.co_opinion_deadline(on),
+                              deadlines.return_deadline(on))
+        return worked_out[on]
+
+    suggestions = Suggestion.objects.bulk_create([
+        # `assign` leaves a new suggestion assigned, its state bumped once past the registered one.
+        Suggestion(**item.fields, state=S.ASSIGNED, assigned_on=item.assigned_on, version=2) for item in items])
+    Link = Suggestion.co_deputies.through
+    Link.objects.bulk_create([Link(suggestion=s, deputy=d) for s, item in zip(suggestions, items, strict=True)
+                              for d in item.co_deputies], batch_size=2000)
+    assignments, before = [], []  # before: the computed due date an imported one replaced, or None
+    for s, item in zip(suggestions, items, strict=True):
+        reply_due, opinion_due, back = due(item.assigned_on)
+        for role, departments, d, months in ((AssignmentRole.LEAD, item.lead, reply_due, settings.REPLY_MONTHS),
+                                             (AssignmentRole.CO, item.co, opinion_due, settings.CO_OPINION_MONTHS)):
+            for department in departments:
+                a = Assignment(suggestion=s, department=department, role=role, assigned_on=item.assigned_on,
+                               due_date=d.date, due_basis=d.basis, due_base=item.assigned_on, due_months=months,
+                               return_deadline=back.date)
+                replaced = None
+                if role == AssignmentRole.LEAD and item.due_date:
+                    fixed = deadlines.fixed_date(item.due_date, due_label)
+                    if fixed.date != a.due_date:
+                        replaced = a.due_date
+                        a.due_date, a.due_basis, a.due_base, a.due_months = fixed.date, fixed.basis, item.due_date, 0
+                        a.version = 2
+                assignments.append(a)
+                before.append(replaced)
+    Assignment.objects.bulk_create(assignments, batch_size=2000)
+
+    events = []
+    by_suggestion = {}
+    for a, replaced in zip(assignments, before, strict=True):
+        by_suggestion.setdefault(a.suggestion_id, []).append((a, replaced))
+    for s, item in zip(suggestions, items, strict=True):
+        events.append(Event(suggestion=s, kind=Event.Kind.REGISTERED, actor=actor, at=_moment(item.assigned_on),
+                            data={"number": s.number, "year": s.year}))
+        mine = by_suggestion[s.pk]
+        for a, replaced in mine:
+            events.append(Event(suggestion=s, assignment=a, kind=Event.Kind.ASSIGNED, actor=actor,
+                                at=_moment(item.assigned_on),
+                                data={"department": a.department.name, "role": a.role,
+                                      "due_date": (replaced or a.due_date).isoformat()}))
+        for a, replaced in mine:
+            if replaced:
+                events.append(Event(suggestion=s, assignment=a, kind=Event.Kind.DEADLINE_CHANGED, actor=actor, at=now,
+                                    detail=a.due_basis, data={"before": replaced.isoformat(),
+                                                              "after": a.due_date.isoformat()}))
+        events.append(Event(suggestion=s, kind=Event.Kind.IMPORTED, actor=actor, at=now,
+                            detail=f"{file_name} #{item.row}",
+                            data={"file": file_name, "row": item.row, "created": True, "changes": []}))
+    Event.objects.bulk_create(events, batch_size=2000)
+
+    record_created(suggestions, links={s: {"co_deputies": [d.pk for d in item.co_deputies]}
+                                       for s, item in zip(suggestions, items, strict=True)})
+    record_created(assignments)
+    similarity.index_new(suggestions)
+    _notify("assigned", assignment_ids=[a.pk for a in assignments])
+    return suggestions
+
+
 # --- supervision ---
 # The moves the supervision app (re-checks, follow-up reviews, the look-back, classes of similar
 # items, key suggestions' reports) makes on suggestions. Its own records live in `supervision`;
