@@ -24,6 +24,8 @@ for _label, _code in SOURCE_ALIASES.items():
     SOURCE_LABELS_ZH.setdefault(_code, _label)  # the first label of each source is the short one
 ALL_SOURCES_ZH = "全部"
 DASH = "—"
+# The seed's words for the ways of re-checking (its third section: 明察暗访、电话回访和座谈交流).
+RECHECK_METHODS_ZH = {"unannounced": "明察暗访", "phone": "电话回访", "meeting": "座谈", "site": "实地查看"}
 PERCENT_FORMAT = "0.0%"
 COUNT_FORMAT = "0"
 
@@ -32,6 +34,13 @@ COUNT_FORMAT = "0"
 
 def zh_date(day):
     return f"{day.year}年{day.month}月{day.day}日"
+
+
+def zh_numeral(n):
+    """1 → 一, 10 → 十, 12 → 十二, 20 → 二十 (the headings' numbers; below a hundred)."""
+    digits = "零一二三四五六七八九"
+    tens, ones = divmod(n, 10)
+    return ((digits[tens] if tens > 1 else "") + ("十" if tens else "") + (digits[ones] if ones else "")) or digits[0]
 
 
 def pct(value):
@@ -88,6 +97,7 @@ def statistics_paragraph(report):
                  f"满意和基本满意率为 {pct(attitude['satisfied_or_basic_rate'])}。")
     if replied:
         text += f"已办复的建议中公开答复 {r['public']} 件，公开率 {pct(r['disclosure_rate'])}。"
+    text += _supervision_sentences(r.get("supervision"), noun)
     lookback = r.get("lookback")
     if lookback:
         first, last = lookback["years"]
@@ -95,6 +105,37 @@ def statistics_paragraph(report):
         planned, reference = OUTCOME_LABELS_ZH[Outcome.PLANNED], OUTCOME_LABELS_ZH[Outcome.FOR_REFERENCE]
         text += (f"对{years}办理结果为“{planned}”和“{reference}”的 {lookback['candidates']} 件{noun}开展“回头看”，"
                  f"其中 {lookback['converted_to_solved']} 件转为“{OUTCOME_LABELS_ZH[Outcome.SOLVED]}”。")
+    return text
+
+
+def _supervision_sentences(supervision, noun):
+    """The classes of similar suggestions and the sampled re-checks, in the seed's words, when there are any.
+
+    Seed: 推动“解决一件事”升格为“解决一类事”。… 区政府办公室通过明察暗访、电话回访和座谈交流等方式，对已办结并
+    标注为“已经解决”的意见建议开展抽样复查。
+    """
+    if not supervision:
+        return ""
+    text = ""
+    classes = supervision["classes"]
+    if classes["classes"]:
+        text += (f"推动“解决一件事”升格为“解决一类事”，将 {classes['items']} 件相似{noun}归为 "
+                 f"{classes['classes']} 类统筹办理。")
+    c = supervision["rechecks"]
+    if c["sampled"]:
+        methods = "、".join(RECHECK_METHODS_ZH[m] for m, n in c["by_method"].items() if n)
+        how = f"通过{methods}等方式，" if methods else ""
+        text += (f"区政府办公室{how}对办理结果为“{OUTCOME_LABELS_ZH[Outcome.SOLVED]}”的 {c['sampled']} 件{noun}"
+                 f"开展抽样复查")
+        if c["checked"]:
+            text += f"，已复查 {c['checked']} 件，其中 {c['confirmed']} 件得到有效落实"
+            if c["not_done"] and c["reopened"] == c["not_done"]:
+                text += f"，{c['not_done']} 件未落实并重新交办"
+            elif c["not_done"]:
+                text += f"，{c['not_done']} 件未落实"
+                if c["reopened"]:
+                    text += f"（其中重新交办 {c['reopened']} 件）"
+        text += "。"
     return text
 
 
@@ -159,6 +200,22 @@ def tables(report):
               ["text", "count", "count", "count", "percent"]))
     t.append(("月度办复", ["月份", "首次办复件数"], [[m["month"], m["replied"]] for m in r["by_month"]],
               ["text", "count"]))
+    supervision = r.get("supervision")
+    if supervision:
+        c, classes = supervision["rechecks"], supervision["classes"]
+        figures = [
+            ("抽样复查件数", "count", c["sampled"]),
+            ("已复查", "count", c["checked"]),
+            ("得到有效落实", "count", c["confirmed"]),
+            ("未落实", "count", c["not_done"]),
+            ("重新交办", "count", c["reopened"]),
+            ("落实率", "percent", c["confirmed_percent"]),
+            *[(f"{label}（次）", "count", c["by_method"][m]) for m, label in RECHECK_METHODS_ZH.items()],
+            ("一类事（类）", "count", classes["classes"]),
+            ("归类建议（件）", "count", classes["items"]),
+        ]
+        t.append(("监督检查", ["监督检查", f"{r['year']}年"], [[label, value] for label, _, value in figures],
+                  ["row", [kind for _, kind, _ in figures]]))
     lookback = r.get("lookback")
     if lookback:
         first, last = lookback["years"]
@@ -278,9 +335,8 @@ def document(report):
     paragraph = doc.add_paragraph(statistics_paragraph(report))
     paragraph.paragraph_format.first_line_indent = Pt(24)
     paragraph.paragraph_format.line_spacing = 1.5
-    numerals = "一二三四五六七八九十"
-    for n, (sheet, headers, rows, formats) in enumerate(tables(report)):
-        doc.add_heading(f"{numerals[n]}、{sheet}", level=2)
+    for n, (sheet, headers, rows, formats) in enumerate(tables(report), 1):
+        doc.add_heading(f"{zh_numeral(n)}、{sheet}", level=2)
         table = doc.add_table(rows=1, cols=len(headers))
         table.style = "Table Grid"
         for cell, text in zip(table.rows[0].cells, headers, strict=True):

@@ -7,16 +7,19 @@ As of a date means from the history, not today's row: an item counts when it was
 outcome is the latest `OutcomeRecord` in force on that date and its ratings the latest `Feedback`
 recorded by then.
 
-A report costs a fixed number of queries whatever the data size, one per table:
+A report costs a fixed number of queries whatever the data size, one scan per kind of grouping:
 
 1. the year's items grouped by (category, street, source, outcome as of): totals, outcomes,
    by_category, by_street and by_source are sums over these groups, whose number is bounded by the
    reference data, never by the number of suggestions;
-2. the items grouped by their ratings as of (at most 17 groups);
-3. and 4. the same two for the previous year, as of the same day a year earlier;
-5. the items joined to their assignments, grouped by (department, outcome as of): by_department;
-6. the replies per month;
-7. the look-back, when asked for;
+2. the items grouped by (ratings as of, month of the first reply): the satisfaction table and the
+   replies per month (at most 17 × 13 groups);
+3. the previous year's items, as of the same day a year earlier, grouped by (outcome as of, ratings
+   as of): its headline figures (at most 5 × 17 groups);
+4. the items joined to their assignments, grouped by (department, outcome as of): by_department;
+5. the look-back, when asked for;
+6. and 7. the sampled re-checks and the classes of similar suggestions (`supervision.queries`), among
+   the year's items counted;
 and the names of the categories, streets and departments met (a few dozen rows each).
 
 The "as of" values are correlated subqueries (`Subquery`/`OuterRef`) written once per query: grouping
@@ -40,6 +43,7 @@ from departments import scoping
 from departments.models import Department, Street
 from suggestions.choices import ACTIVE_ASSIGNMENT_STATES, AssignmentRole, Outcome, Rating, Source, SuggestionState
 from suggestions.models import Category, Feedback, OutcomeRecord, Suggestion
+from supervision import queries as supervision_queries
 
 OUTCOMES = list(Outcome.values)
 RATINGS = list(Rating.values)
@@ -159,9 +163,22 @@ def _satisfaction(rows):
     return figures
 
 
-def _ratings(qs, as_of):
-    """Query: the items grouped by their ratings in force on `as_of` (at most 17 groups)."""
-    return list(qs.annotate(pair=ratings_on(as_of)).values("pair").annotate(n=Count("pk")).order_by())
+def _ratings_and_months(qs, as_of):
+    """Query: the items grouped by their ratings in force on `as_of` and the month of their first reply
+    (at most 17 × 13 groups): the satisfaction table and the replies per month from one scan.
+
+    Returns (ratings rows: pair and n; month rows: month and replied, in order).
+    """
+    rows = (qs.annotate(pair=ratings_on(as_of), month=TruncMonth("first_replied_on"))
+            .values_list("pair", "month")
+            .annotate(n=Count("pk"), replied=Count("pk", filter=Q(first_replied_on__lte=as_of))).order_by())
+    ratings, months = Counter(), Counter()
+    for pair, month, n, replied in rows:
+        ratings[pair] += n
+        if replied:
+            months[month] += replied
+    return ([{"pair": pair, "n": n} for pair, n in ratings.items()],
+            [{"month": month.strftime("%Y-%m"), "replied": months[month]} for month in sorted(months)])
 
 
 def _groups(qs, as_of):
@@ -280,13 +297,6 @@ def _by_department(user, params):
             for pk in sorted(table, key=names.__getitem__)]
 
 
-def _by_month(qs, as_of):
-    """Query: the items first replied in each month, up to `as_of`."""
-    rows = (qs.filter(first_replied_on__lte=as_of).annotate(month=TruncMonth("first_replied_on"))
-            .values("month").annotate(replied=Count("pk")).order_by("month"))
-    return [{"month": r["month"].strftime("%Y-%m"), "replied": r["replied"]} for r in rows]
-
-
 def _lookback(user, params):
     """Query: earlier years' items still planned or for reference at the end of last year, and how
     many of them are solved on `as_of`."""
@@ -303,12 +313,23 @@ def _lookback(user, params):
             "converted_percent": percent(converted, candidates)}
 
 
+def _supervision(qs, params):
+    """Two queries: the year's sampled re-checks (抽样复查) and classes of similar suggestions (一类事),
+    among the items the report counts (its scope and source), from the records dated by `as_of`."""
+    rechecks = supervision_queries.recheck_summary(params.year, params.as_of, items=qs)
+    rechecks["confirmed_percent"] = percent(rechecks["confirmed"], rechecks["checked"])
+    return {"rechecks": rechecks, "classes": supervision_queries.class_summary(params.year, params.as_of, items=qs)}
+
+
 # --- the report -------------------------------------------------------------------------------
 
 def headline(user, params):
-    """Two queries: the top-level figures alone (the previous year's column)."""
+    """One query: the top-level figures alone (the previous year's column), from the items grouped by
+    their outcome and ratings on `as_of` (at most 5 × 17 groups)."""
     qs = items(user, params.year, params.as_of, params.source)
-    return _headline(params, _groups(qs, params.as_of), _ratings(qs, params.as_of))
+    groups = list(qs.annotate(outcome_as_of=replied_outcome_on(params.as_of), pair=ratings_on(params.as_of))
+                  .values("outcome_as_of", "pair").annotate(**_counts(params.as_of)).order_by())
+    return _headline(params, groups, [{"pair": g["pair"], "n": g["total"]} for g in groups])
 
 
 @contextlib.contextmanager
@@ -337,14 +358,16 @@ def annual(user, params):
 def _annual(user, params):
     qs = items(user, params.year, params.as_of, params.source)
     groups = _groups(qs, params.as_of)
-    report = _headline(params, groups, _ratings(qs, params.as_of))
+    ratings, months = _ratings_and_months(qs, params.as_of)
+    report = _headline(params, groups, ratings)
     report["by_department"] = _by_department(user, params)
     report["by_category"] = _by_dimension(groups, "category_id", Category, "category")
     report["by_street"] = _by_dimension(groups, "street_id", Street, "street")
     report["by_source"] = _by_source(groups)
-    report["by_month"] = _by_month(qs, params.as_of)
+    report["by_month"] = months
     if params.lookback:
         report["lookback"] = _lookback(user, params)
+    report["supervision"] = _supervision(qs, params)
     previous = Params(params.year - 1, year_earlier(params.as_of), params.source)
     report["previous_year"] = headline(user, previous)
     return report

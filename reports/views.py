@@ -10,6 +10,7 @@ from django.shortcuts import render
 
 from departments import scoping
 from suggestions.choices import Outcome, Rating, Source
+from supervision.models import RecheckMethod
 
 from . import charts, exports, queries
 from .forms import ReportForm
@@ -73,6 +74,8 @@ def annual(request):
         "title": exports.title(report),
         "outcome_rows": _outcome_rows(report),
         "rating_rows": _rating_rows(report),
+        "recheck_methods": [(RecheckMethod(code).label, n)
+                            for code, n in report["supervision"]["rechecks"]["by_method"].items()],
         "source_labels": dict(Source.choices),
         "charts": {"outcomes": charts.outcome_mix(report), "departments": charts.departments(report),
                    "months": charts.replies_by_month(report)},

@@ -1,12 +1,13 @@
 """Supervision's figures and lists, computed in the database: for the annual report and the pages.
 
-The report (reports.queries) calls `recheck_summary(year)` and `class_count(year)`; the look-back's
-figures it computes itself from the outcome history, which `workflow.record_lookback_outcome` writes.
+The report (reports.queries) calls `recheck_summary` and `class_summary` with its own items; the
+look-back's figures it computes itself from the outcome history, which `workflow.record_lookback_outcome`
+writes.
 """
 import datetime as dt
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from departments import scoping
@@ -21,7 +22,6 @@ from .models import (
     RecheckSample,
     ReviewCampaign,
     SimilarClass,
-    SimilarClassMember,
 )
 
 LOOKBACK_OUTCOMES = [Outcome.PLANNED, Outcome.FOR_REFERENCE]
@@ -41,53 +41,72 @@ def outcome_on(day, suggestion_ref="pk"):
 
 # --- the report's figures ---------------------------------------------------------------------
 
-def recheck_summary(year, as_of=None, user=None):
-    """The year's items re-checked (by sampled item's year), as of a date (default today), in `user`'s
-    scope (None: the whole district).
+def _year_items(year, user):
+    """The year's suggestions in `user`'s scope (None: the whole district)."""
+    qs = Suggestion.objects.all() if user is None else scoping.suggestions(user)
+    return qs.filter(year=year)
+
+
+def recheck_summary(year, as_of=None, user=None, items=None):
+    """One query: the year's items re-checked (by sampled item's year), as of a date (default today),
+    in `user`'s scope (None: the whole district). The report passes its own `items` instead (its
+    scope, source and as-of), so that a re-check counts among the items the report counts.
 
     {"campaigns", "sampled", "checked", "confirmed", "not_done", "reopened", "by_method": {method: findings}}
-    — "checked" items have a finding by `as_of`; "confirmed"/"not_done" count each item by its latest one.
+    — an item is sampled by `as_of` when its re-check was drawn by then, or when a finding on it is dated
+    by then (findings may be recorded after the fact); "checked" items have a finding by `as_of`;
+    "confirmed"/"not_done" count each item by its latest finding by then; "reopened" items were reopened
+    by a "not done" finding dated by then; "by_method" counts findings.
     """
     as_of = as_of or timezone.localdate()
-    samples = RecheckSample.objects.filter(suggestion__year=year, campaign__created_at__date__lte=as_of)
-    if user is not None:
-        samples = samples.filter(suggestion__in=scoping.suggestions(user))
+    items = _year_items(year, user) if items is None else items
     findings = RecheckFinding.objects.filter(sample=OuterRef("pk"), checked_on__lte=as_of)
+    samples = RecheckSample.objects.filter(suggestion__in=items.values("pk")).filter(
+        Q(campaign__created_at__date__lte=as_of) | Exists(findings))
     latest = Subquery(findings.order_by("-checked_on", "-pk").values("result")[:1])
-    row = samples.annotate(latest=latest).aggregate(
+    not_done_by_then = Exists(findings.filter(result=RecheckResult.NOT_DONE))
+    # The findings are joined (one row per finding) to count them by method in the same query: the
+    # counts of items are therefore distinct.
+    dated = Q(findings__checked_on__lte=as_of)
+    row = samples.annotate(latest=latest, not_done_by_then=not_done_by_then).aggregate(
         campaigns=Count("campaign", distinct=True),
-        sampled=Count("pk"),
-        checked=Count("pk", filter=Q(latest__isnull=False)),
-        confirmed=Count("pk", filter=Q(latest=RecheckResult.DONE)),
-        not_done=Count("pk", filter=Q(latest=RecheckResult.NOT_DONE)),
-        reopened=Count("pk", filter=Q(reopened=True)),
+        sampled=Count("pk", distinct=True),
+        checked=Count("pk", distinct=True, filter=Q(latest__isnull=False)),
+        confirmed=Count("pk", distinct=True, filter=Q(latest=RecheckResult.DONE)),
+        not_done=Count("pk", distinct=True, filter=Q(latest=RecheckResult.NOT_DONE)),
+        reopened=Count("pk", distinct=True, filter=Q(reopened=True, not_done_by_then=True)),
+        **{f"method_{m}": Count("findings", filter=dated & Q(findings__method=m)) for m in RecheckMethod.values},
     )
-    methods = dict(RecheckFinding.objects.filter(sample__in=samples.values("pk"), checked_on__lte=as_of)
-                   .values_list("method").annotate(n=Count("pk")).order_by())
-    row["by_method"] = {m: methods.get(m, 0) for m in RecheckMethod.values}
+    row["by_method"] = {m: row.pop(f"method_{m}") for m in RecheckMethod.values}
     return row
 
 
-def classes_of_year(year, user=None):
-    """Classes of at least two suggestions, one of them (at least) of `year` (and in `user`'s scope)."""
-    of_year = SimilarClassMember.objects.filter(klass=OuterRef("pk"), suggestion__year=year)
-    if user is not None:
-        of_year = of_year.filter(suggestion__in=scoping.suggestions(user))
-    return SimilarClass.objects.annotate(size=Count("members")).filter(size__gte=2).filter(Exists(of_year))
+def class_summary(year, as_of=None, user=None, items=None):
+    """One query: the classes of similar suggestions (一类事) the year's items were linked in by `as_of`
+    (default today), and how many of the year's items are in them. `items` as in `recheck_summary`.
+
+    {"classes", "items", "members"} — a class counts when, by `as_of`, it had at least two members, one
+    of them (at least) among the items; "members" counts every member of those classes, of any year.
+    """
+    as_of = as_of or timezone.localdate()
+    items = _year_items(year, user) if items is None else items
+    linked = Q(members__added_at__date__lte=as_of)
+    classes = (SimilarClass.objects
+               .annotate(size=Count("members", filter=linked),
+                         ours=Count("members", filter=linked & Q(members__suggestion__in=items.values("pk"))))
+               .filter(size__gte=2, ours__gte=1))
+    row = classes.aggregate(classes=Count("pk"), items=Sum("ours"), members=Sum("size"))
+    return {key: row[key] or 0 for key in ("classes", "items", "members")}
 
 
 def class_count(year, user=None):
     """How many classes of similar suggestions (一类事) the year's items were linked in."""
-    return classes_of_year(year, user).count()
+    return class_summary(year, user=user)["classes"]
 
 
 def classed_items(year, user=None):
     """How many of the year's items are linked in a class of at least two."""
-    members = SimilarClassMember.objects.filter(suggestion__year=year,
-                                                klass__in=classes_of_year(year).values("pk"))
-    if user is not None:
-        members = members.filter(suggestion__in=scoping.suggestions(user))
-    return members.count()
+    return class_summary(year, user=user)["items"]
 
 
 # --- re-check sampling --------------------------------------------------------------------------

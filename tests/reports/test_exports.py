@@ -35,7 +35,7 @@ def sheet_rows(ws):
 def test_it_writes_one_sheet_per_table_with_chinese_headers(seed_report):
     wb = load_workbook(io.BytesIO(exports.workbook(seed_report)))
     assert wb.sheetnames == ["说明", "总体情况", "办理结果", "满意度", "承办单位", "类别", "街镇", "来源", "月度办复",
-                             "回头看"]
+                             "监督检查", "回头看"]
     for name in wb.sheetnames:
         assert wb[name].freeze_panes == "A2", name
         assert wb[name]["A1"].font.bold, name
