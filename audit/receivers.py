@@ -28,7 +28,8 @@ ALWAYS_SKIPPED = {"sessions.session", "audit.auditentry"}
 # that is recorded here) and per-user notices that are not the product's record.
 DEFAULT_SKIPPED = {"suggestions.event", "suggestions.notification"}
 # Fields whose change alone is noise, not a change of the record.
-IGNORED_FIELDS = {"auth.user": {"last_login"}, "suggestions.importjob": {"processed_rows"}}
+IGNORED_FIELDS = {"auth.user": {"last_login"}, "suggestions.importjob": {"processed_rows"},
+                  "suggestions.exportjob": {"processed_rows"}}
 # Values never written to the trail, only the fact that they changed.
 SECRET_FIELDS = {"password"}
 REDACTED = "***"

@@ -237,6 +237,7 @@ NOT_PAGES = {
     "suggestions:reply_step": "POST only", "suggestions:extension_step": "POST only",
     "suggestions:reply_attachment": "the seed has no attachments", "suggestions:import_job": "no import job",
     "audit:export": "a download of the audit trail",
+    "suggestions:export_job": "no background export in the seed", "suggestions:export_file": "a file, no page",
     "supervision:recheck_detail": "no re-check in the seed", "supervision:sample_detail": "no re-check in the seed",
     "supervision:review_detail": "no review in the seed", "supervision:review_item": "no review in the seed",
     "supervision:review_item_step": "POST only", "supervision:class_detail": "no class in the seed",

@@ -251,6 +251,10 @@ IMPORT_MAX_BYTES = envint("IMPORT_MAX_BYTES", 20 * 1024 * 1024)
 IMPORT_MAX_ROWS = envint("IMPORT_MAX_ROWS", 50000)
 # A browser import of more rows than this runs in a Celery worker, with a progress page.
 IMPORT_BACKGROUND_ROWS = envint("IMPORT_BACKGROUND_ROWS", 200)
+# A browser export of more rows than this is written by a Celery worker, with a progress page and a
+# download link for its owner; the file is deleted EXPORT_RETENTION_DAYS days later (at the next export).
+EXPORT_BACKGROUND_ROWS = envint("EXPORT_BACKGROUND_ROWS", 5000)
+EXPORT_RETENTION_DAYS = envint("EXPORT_RETENTION_DAYS", 7)
 UPLOAD_MAX_BYTES = envint("UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
 
 LOGGING = {

@@ -8,7 +8,10 @@ administrator grants them in the admin; department roles are `Membership` rows.
 from dataclasses import dataclass, field
 
 from django.apps import apps
-from django.db.models import Exists, OuterRef, Q
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.lookups import Overlap
+from django.db import connections
+from django.db.models import BigIntegerField, Exists, Expression, OuterRef, Q, Value
 
 COORDINATOR = "coordinator"
 LIAISON = "liaison"
@@ -82,15 +85,30 @@ def suggestions(user, queryset=None):
         return qs
     condition = Q(pk__in=[])
     if a.department_ids:
-        Assignment = apps.get_model("suggestions", "Assignment")
-        condition |= Q(
-            Exists(Assignment.objects.filter(suggestion=OuterRef("pk"), department_id__in=a.department_ids))
-        )
+        condition |= _of_departments(qs, a.department_ids)
     if a.deputy_id:
         condition |= Q(lead_deputy_id=a.deputy_id) | Q(
             Exists(Suggestion.co_deputies.through.objects.filter(suggestion=OuterRef("pk"), deputy=a.deputy_id))
         )
     return qs.filter(condition)
+
+
+class DepartmentIds(Expression):
+    """PostgreSQL: the departments of a suggestion's assignments, a GIN-indexed column that triggers
+    keep (migration suggestions 0007) and the model does not declare."""
+
+    output_field = ArrayField(BigIntegerField())
+
+    def as_sql(self, compiler, connection):
+        return f"{compiler.quote_name_unless_alias(compiler.query.get_initial_alias())}.department_ids", []
+
+
+def _of_departments(qs, department_ids):
+    """The suggestions that any of these departments has (or had) an assignment of."""
+    if connections[qs.db].vendor == "postgresql":
+        return Q(Overlap(DepartmentIds(), Value(sorted(department_ids), output_field=DepartmentIds.output_field)))
+    Assignment = apps.get_model("suggestions", "Assignment")
+    return Q(Exists(Assignment.objects.filter(suggestion=OuterRef("pk"), department_id__in=department_ids)))
 
 
 def assignments(user, queryset=None):

@@ -12,6 +12,7 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from departments import scoping
 from departments.models import Department, Street
 
 from .choices import OPEN_ASSIGNMENT_STATES, Outcome, Source, SuggestionState
@@ -102,3 +103,10 @@ class SuggestionFilter(django_filters.FilterSet):
         late = Q(Exists(Assignment.objects.filter(suggestion=OuterRef("pk"), state__in=OPEN_ASSIGNMENT_STATES,
                                                   due_date__lt=timezone.localdate()))) & ~Q(state="withdrawn")
         return queryset.filter(late) if value == "1" else queryset.exclude(late)
+
+
+def for_user(user, data):
+    """The list's pipeline, shared by the page, the export and the background export's worker:
+    the user's scope → this FilterSet over the query string `data` (a QueryDict)."""
+    qs = scoping.suggestions(user).select_related("lead_deputy", "category", "street")
+    return SuggestionFilter(data or None, queryset=qs)

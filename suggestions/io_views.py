@@ -1,5 +1,7 @@
 """The browser's Excel in and out: upload, check, preview and confirm an import; download the
-template; export the filtered list. The work itself is `suggestions.spreadsheets`."""
+template; export the filtered list (a large one in the background, with a progress page). The work
+itself is `suggestions.spreadsheets`."""
+import datetime as dt
 import io
 import os
 from functools import wraps
@@ -9,17 +11,19 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse
+from django.db.models import Model
+from django.http import FileResponse, Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from departments import scoping
 
-from . import spreadsheets
-from .models import ImportJob
+from . import filters, spreadsheets
+from .models import ExportJob, ImportJob
 from .views import filtered_suggestions
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -118,12 +122,68 @@ def import_template(request):
 
 @login_required
 def export(request):
-    """The list page's rows as .xlsx: the same scope and the same filters (`filtered_suggestions`)."""
+    """The list page's rows as .xlsx: the same scope and the same filters (`filtered_suggestions`).
+    Up to EXPORT_BACKGROUND_ROWS rows the file is the answer; above, a worker writes it and the
+    answer is the job's page, which offers the file when it is ready."""
     f = filtered_suggestions(request)
     qs = f.qs if f.is_bound else f.queryset
+    year = f.form.cleaned_data.get("year") if f.is_bound and f.form.is_valid() else None
+    file_name = spreadsheets.export_file_name(int(year) if year else None)
+    total = qs.count()
+    if total > settings.EXPORT_BACKGROUND_ROWS:
+        job = ExportJob.objects.create(query=request.GET.urlencode(), file_name=file_name, total_rows=total,
+                                       created_by=request.user)
+        spreadsheets.start_export(job)
+        return redirect("suggestions:export_job", job.pk)
     path, _count = spreadsheets.export_to_tempfile(qs)
     handle = open(path, "rb")  # noqa: SIM115  (FileResponse closes it)
     os.unlink(path)  # the open handle keeps the data until the response is sent
-    year = f.form.cleaned_data.get("year") if f.is_bound and f.form.is_valid() else None
-    return FileResponse(handle, as_attachment=True, content_type=XLSX,
-                        filename=spreadsheets.export_file_name(int(year) if year else None))
+    return FileResponse(handle, as_attachment=True, content_type=XLSX, filename=file_name)
+
+
+def _own_export(request, pk, **match):
+    """A background export is its owner's alone: anyone else, a coordinator included, gets 404."""
+    return get_object_or_404(ExportJob, pk=pk, created_by=request.user, **match)
+
+
+def _filters_shown(f):
+    """(label, value) of each filter the job's query string sets, as the list's form names them."""
+    if not f.is_bound or not f.form.is_valid():
+        return []
+    shown = []
+    for name, field in f.form.fields.items():
+        value = f.form.cleaned_data.get(name)
+        if value in (None, ""):
+            continue
+        if not isinstance(value, Model) and getattr(field, "choices", None):
+            value = dict(field.choices).get(value, value)
+        shown.append((field.label, value))
+    return shown
+
+
+@login_required
+@require_GET
+def export_job(request, pk):
+    """One background export: its progress while a worker writes it, then the download link.
+    Everything shown comes from the ExportJob row, so a reload finds the page as it was."""
+    job = _own_export(request, pk)
+    running = job.state in (ExportJob.State.QUEUED, ExportJob.State.RUNNING)
+    f = filters.for_user(request.user, QueryDict(job.query))
+    return render(request, "suggestions/export_job.html", {
+        "job": job, "running": running, "filters_shown": _filters_shown(f),
+        "percent": round(100 * job.processed_rows / job.total_rows) if job.total_rows else 0,
+        "kept_until": job.created_at + dt.timedelta(days=settings.EXPORT_RETENTION_DAYS),
+        "list_url": f"{reverse('suggestions:list')}?{job.query}" if job.query else reverse("suggestions:list"),
+    })
+
+
+@login_required
+@require_GET
+def export_file(request, pk):
+    """The file of a finished background export, for its owner only."""
+    job = _own_export(request, pk, state=ExportJob.State.DONE)
+    try:
+        handle = job.file.open("rb")
+    except (FileNotFoundError, ValueError):
+        raise Http404 from None
+    return FileResponse(handle, as_attachment=True, content_type=XLSX, filename=job.file_name)

@@ -437,6 +437,38 @@ class ImportJob(models.Model):
         return f"{self.original_name} ({self.get_state_display()})"
 
 
+class ExportJob(models.Model):
+    """A large export of the suggestion list, written by a worker for the person who asked.
+
+    It keeps the list's query string and its owner: the worker applies the owner's scope and the
+    list's filters itself, so the file holds what the list shows them. The file is private (served
+    only to the owner, through a view) and is deleted with the job after EXPORT_RETENTION_DAYS.
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Writing")
+        DONE = "done", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    query = models.TextField(blank=True)
+    file = models.FileField(upload_to="exports/%Y/%m/", blank=True)
+    file_name = models.CharField(max_length=100)  # the name the download is offered under
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("export")
+
+    def __str__(self):
+        return f"{self.file_name} ({self.get_state_display()})"
+
+
 class Reminder(models.Model):
     """One deadline reminder to one person, recorded before it is sent so that it goes out once.
 

@@ -12,11 +12,13 @@ of what would be created, updated and refused is exactly what the import will do
 import contextlib
 import datetime as dt
 import difflib
+import itertools
 import logging
 import os
 import re
 import tempfile
 import time
+import uuid
 import zipfile
 from dataclasses import dataclass, field
 
@@ -24,6 +26,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.db.models import OuterRef, Prefetch, Subquery
+from django.http import QueryDict
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
@@ -51,7 +54,18 @@ from .choices import (
     Source,
     SuggestionState,
 )
-from .models import Assignment, Category, Deputy, Feedback, ImportJob, OutcomeRecord, ProgressNote, Suggestion
+from .filters import for_user
+from .models import (
+    Assignment,
+    Category,
+    Deputy,
+    ExportJob,
+    Feedback,
+    ImportJob,
+    OutcomeRecord,
+    ProgressNote,
+    Suggestion,
+)
 
 log = logging.getLogger(__name__)
 
@@ -484,22 +498,25 @@ def _latest(model, value, order, **match):
     return Subquery(model.objects.filter(**match).order_by(*order).values(value)[:1])
 
 
+def _latest_values():
+    """The annotations of a suggestion's latest rating, outcome change and progress note."""
+    # The rating in force is the one recorded last, whatever date it carries.
+    feedback = {"suggestion": OuterRef("pk")}
+    return {"x_result": _latest(Feedback, "result", ["-pk"], **feedback),
+            "x_attitude": _latest(Feedback, "attitude", ["-pk"], **feedback),
+            "x_outcome_on": _latest(OutcomeRecord, "effective_on", ["-effective_on", "-pk"], suggestion=OuterRef("pk")),
+            "x_progress_on": _latest(ProgressNote, "noted_on", ["-noted_on", "-pk"],
+                                     assignment__suggestion=OuterRef("pk")),
+            "x_progress": _latest(ProgressNote, "text", ["-noted_on", "-pk"], assignment__suggestion=OuterRef("pk"))}
+
+
 def with_records(queryset):
     """The queryset annotated and prefetched so that `record_of` runs no query per row.
 
     Use with `.iterator(chunk_size=…)`: the prefetches then run once per chunk.
     """
-    # The rating in force is the one recorded last, whatever date it carries.
-    feedback = {"suggestion": OuterRef("pk")}
     return (queryset.select_related("lead_deputy", "category", "street")
-            .annotate(x_result=_latest(Feedback, "result", ["-pk"], **feedback),
-                      x_attitude=_latest(Feedback, "attitude", ["-pk"], **feedback),
-                      x_outcome_on=_latest(OutcomeRecord, "effective_on", ["-effective_on", "-pk"],
-                                           suggestion=OuterRef("pk")),
-                      x_progress_on=_latest(ProgressNote, "noted_on", ["-noted_on", "-pk"],
-                                            assignment__suggestion=OuterRef("pk")),
-                      x_progress=_latest(ProgressNote, "text", ["-noted_on", "-pk"],
-                                         assignment__suggestion=OuterRef("pk")))
+            .annotate(**_latest_values())
             .prefetch_related(
                 Prefetch("co_deputies", queryset=Deputy.objects.only("pk", "name").order_by("name", "pk")),
                 Prefetch("assignments", to_attr="x_assignments",
@@ -511,25 +528,37 @@ def with_records(queryset):
 
 def record_of(s):
     """The `Record` a suggestion (loaded through `with_records`) exports as."""
-    active = s.x_assignments
-    leads = [a for a in active if a.role == AssignmentRole.LEAD]
-    cos = [a for a in active if a.role == AssignmentRole.CO]
-    reply_date = None
-    if s.outcome:
-        reply_date = s.first_replied_on or min((a.first_replied_on for a in leads if a.first_replied_on),
-                                               default=None)
-    changed_on = s.x_outcome_on if s.outcome and s.x_outcome_on and reply_date and s.x_outcome_on > reply_date \
-        else None
-    return Record(
-        year=s.year, number=clean(s.number), title=clean(s.title), content=clean(s.content), source=s.source,
-        lead_deputy=clean(s.lead_deputy.name), co_deputies=tuple(clean(d.name) for d in s.co_deputies.all()),
+    return make_record(
+        year=s.year, number=s.number, title=s.title, content=s.content, source=s.source,
+        lead_deputy=s.lead_deputy.name, co_deputies=[d.name for d in s.co_deputies.all()],
         category=s.category.name if s.category_id else None, street=s.street.name if s.street_id else None,
-        lead_departments=tuple(a.department.name for a in leads),
-        co_departments=tuple(a.department.name for a in cos),
-        assigned_on=s.assigned_on, due_date=max((a.due_date for a in leads), default=None),
-        is_key=s.is_key, supervising_leader=clean(s.supervising_leader), outcome=s.outcome or None,
-        reply_date=reply_date, outcome_changed_on=changed_on, result=s.x_result, attitude=s.x_attitude,
-        is_public=s.is_public)
+        leads=[(a.department.name, a.due_date, a.first_replied_on) for a in s.x_assignments
+               if a.role == AssignmentRole.LEAD],
+        co_departments=[a.department.name for a in s.x_assignments if a.role == AssignmentRole.CO],
+        assigned_on=s.assigned_on, first_replied_on=s.first_replied_on, is_key=s.is_key,
+        supervising_leader=s.supervising_leader, outcome=s.outcome, outcome_on=s.x_outcome_on, result=s.x_result,
+        attitude=s.x_attitude, is_public=s.is_public)
+
+
+def make_record(*, year, number, title, content, source, lead_deputy, co_deputies, category, street, leads,
+                co_departments, assigned_on, first_replied_on, is_key, supervising_leader, outcome, outcome_on,
+                result, attitude, is_public):
+    """The `Record` of a suggestion's stored values, from a model instance (`record_of`) or from the
+    export's value rows alike. `leads`: (department, due date, first replied on) of each lead
+    assignment not returned, `co_departments` the co-handlers' names; `outcome_on` the date of the
+    latest outcome record."""
+    reply_date = None
+    if outcome:
+        reply_date = first_replied_on or min((replied for _, _, replied in leads if replied), default=None)
+    changed_on = outcome_on if outcome and outcome_on and reply_date and outcome_on > reply_date else None
+    return Record(
+        year=year, number=clean(number), title=clean(title), content=clean(content), source=source,
+        lead_deputy=clean(lead_deputy), co_deputies=tuple(clean(name) for name in co_deputies),
+        category=category, street=street, lead_departments=tuple(name for name, _, _ in leads),
+        co_departments=tuple(co_departments), assigned_on=assigned_on,
+        due_date=max((due for _, due, _ in leads), default=None), is_key=is_key,
+        supervising_leader=clean(supervising_leader), outcome=outcome or None, reply_date=reply_date,
+        outcome_changed_on=changed_on, result=result, attitude=attitude, is_public=is_public)
 
 
 # --- the import -------------------------------------------------------------------------------
@@ -992,18 +1021,23 @@ def cells_of(record):
             RATING_LABELS_ZH.get(r.attitude), yes_no(r.is_public)]
 
 
-def _computed_cells(s, state_labels):
-    on_time = {True: YES, False: NO}.get(s.replied_on_time)
-    progress = f"{s.x_progress_on.isoformat()} {clean(s.x_progress)}" if s.x_progress else None
-    return [state_labels.get(s.state, s.state), on_time, progress]
+# What the export reads of each suggestion: values, not model instances (ten of them per row were
+# most of its time), with the latest rating, outcome change and progress note annotated.
+EXPORT_VALUES = ("pk", "year", "number", "title", "content", "source", "lead_deputy__name", "category_id",
+                 "street_id", "assigned_on", "first_replied_on", "is_key", "supervising_leader", "outcome",
+                 "is_public", "state", "replied_on_time", "x_result", "x_attitude", "x_outcome_on", "x_progress_on",
+                 "x_progress")
+ON_TIME = {True: YES, False: NO}
 
 
-def write_export(queryset, target):
+def write_export(queryset, target, progress=None):
     """Write the suggestions of `queryset` (already scoped and filtered) to `target`, a path or a file.
 
-    openpyxl's write-only mode keeps rows on disk as they are appended, and the queryset is read in
-    chunks with its prefetches done per chunk, so memory does not grow with the row count.
-    Returns the number of rows written.
+    openpyxl's write-only mode keeps rows on disk as they are appended, and the queryset is read as
+    value rows through a cursor, a chunk at a time, with each chunk's assignments and co-signing
+    deputies read in one query each, so memory does not grow with the row count and the number of
+    queries does not grow with the rows of a chunk. Reference names are read (and cleaned) once.
+    `progress(done)` is called after each chunk. Returns the number of rows written.
     """
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(_stored(N_("Suggestions")))
@@ -1011,15 +1045,69 @@ def write_export(queryset, target):
         ws.column_dimensions[get_column_letter(index)].width = COLUMN_WIDTHS.get(header, 12)
     bold = Font(bold=True)
     ws.append([_header_cell(ws, h, bold) for h in HEADERS + COMPUTED])
-    count = 0
-    qs = with_records(queryset.order_by("-year", "number", "pk"))
     with translation.override(settings.LANGUAGE_CODE):
         state_labels = {code: str(label) for code, label in SuggestionState.choices}
-    for s in qs.iterator(chunk_size=EXPORT_CHUNK):
-        ws.append([_value_cell(ws, v) for v in cells_of(record_of(s)) + _computed_cells(s, state_labels)])
-        count += 1
+    departments, categories, streets = CleanNames(Department), CleanNames(Category), CleanNames(Street)
+    rows = (queryset.order_by("-year", "number", "pk").annotate(**_latest_values()).values_list(*EXPORT_VALUES)
+            .iterator(chunk_size=EXPORT_CHUNK))
+    count = 0
+    while chunk := list(itertools.islice(rows, EXPORT_CHUNK)):
+        leads, cos, co_deputies = _related_values([row[0] for row in chunk], departments)
+        for (pk, year, number, title, content, source, lead_deputy, category_id, street_id, assigned_on,
+             first_replied_on, is_key, supervising_leader, outcome, is_public, state, on_time, result, attitude,
+             outcome_on, progress_on, progress_text) in chunk:
+            record = make_record(
+                year=year, number=number, title=title, content=content, source=source, lead_deputy=lead_deputy,
+                co_deputies=co_deputies.get(pk, ()), category=categories[category_id] if category_id else None,
+                street=streets[street_id] if street_id else None, leads=leads.get(pk, ()),
+                co_departments=cos.get(pk, ()),
+                assigned_on=assigned_on, first_replied_on=first_replied_on, is_key=is_key,
+                supervising_leader=supervising_leader, outcome=outcome, outcome_on=outcome_on, result=result,
+                attitude=attitude, is_public=is_public)
+            cells = cells_of(record)
+            cells += (state_labels.get(state, state), ON_TIME.get(on_time),
+                      clean(f"{progress_on.isoformat()} {clean(progress_text)}") if progress_text else None)
+            # Every text is clean by now (`make_record`, the name maps, fixed labels); one that
+            # merely starts with "=" must stay text, not become a formula.
+            ws.append([_text_cell(ws, v) if v.__class__ is str and v[:1] == "=" else v for v in cells])
+        count += len(chunk)
+        if progress:
+            progress(count)
     wb.save(target)
     return count
+
+
+class CleanNames(dict):
+    """pk → the cleaned name of every row of a reference table, read once; a row added since is
+    read when it is first asked for."""
+
+    def __init__(self, model):
+        super().__init__((pk, clean(name)) for pk, name in model.objects.values_list("pk", "name"))
+        self.model = model
+
+    def __missing__(self, pk):
+        self[pk] = name = clean(self.model.objects.values_list("name", flat=True).get(pk=pk))
+        return name
+
+
+def _related_values(pks, departments):
+    """For the suggestions `pks`: the lead assignments (department, due date, first replied on) and
+    the co-handling departments of each, not returned, in the order they were made; and the
+    co-signing deputies' names, in name order."""
+    leads, cos, co_deputies = {}, {}, {}
+    assignments = (Assignment.objects.filter(suggestion_id__in=pks).exclude(state=AssignmentState.RETURNED)
+                   .order_by("role", "pk").values_list("suggestion_id", "role", "department_id", "due_date",
+                                                       "first_replied_on"))
+    for suggestion_id, role, department_id, due_date, replied_on in assignments:
+        if role == AssignmentRole.LEAD:
+            leads.setdefault(suggestion_id, []).append((departments[department_id], due_date, replied_on))
+        elif role == AssignmentRole.CO:
+            cos.setdefault(suggestion_id, []).append(departments[department_id])
+    signers = (Suggestion.co_deputies.through.objects.filter(suggestion_id__in=pks)
+               .order_by("deputy__name", "deputy_id").values_list("suggestion_id", "deputy__name"))
+    for suggestion_id, name in signers:
+        co_deputies.setdefault(suggestion_id, []).append(name)
+    return leads, cos, co_deputies
 
 
 def _header_cell(ws, text, font):
@@ -1028,15 +1116,10 @@ def _header_cell(ws, text, font):
     return cell
 
 
-def _value_cell(ws, value):
-    if isinstance(value, str):
-        value = clean(value)
-        if value.startswith("="):
-            # Text that merely starts with "=" must stay text, not become a formula.
-            cell = WriteOnlyCell(ws, value=value)
-            cell.data_type = "s"
-            return cell
-    return value
+def _text_cell(ws, text):
+    cell = WriteOnlyCell(ws, value=text)
+    cell.data_type = "s"
+    return cell
 
 
 def export_to_tempfile(queryset):
@@ -1054,6 +1137,71 @@ def export_to_tempfile(queryset):
 def export_file_name(year=None):
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     return f"建议-{year}-{stamp}.xlsx" if year else f"建议-{stamp}.xlsx"
+
+
+# --- export jobs (the browser, above EXPORT_BACKGROUND_ROWS) -------------------------------------
+
+def run_export(job_id):
+    """Write a background export's file and record it on the job.
+
+    The owner's scope and the list's filters are applied here, from the job's query string, exactly
+    as the list applies them (`filters.for_user`). The file is written beside its final name and
+    moved there when complete, so a download never finds half a file.
+    """
+    S = ExportJob.State
+    if not ExportJob.objects.filter(pk=job_id, state=S.QUEUED).update(state=S.RUNNING):
+        return None  # already taken: a redelivered task
+    purge_exports()
+    job = ExportJob.objects.select_related("created_by").get(pk=job_id)
+    f = for_user(job.created_by, QueryDict(job.query))
+    name = job.file.field.generate_filename(job, f"export-{job.pk}-{uuid.uuid4().hex[:12]}.xlsx")
+    path = job.file.storage.path(name)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    partial = f"{path}.part"
+
+    def progress(done):
+        ExportJob.objects.filter(pk=job.pk).update(processed_rows=done)
+
+    try:
+        count = write_export(f.qs if f.is_bound else f.queryset, partial, progress=progress)
+        os.replace(partial, path)
+    except Exception:
+        log.exception("export job %s failed", job_id)
+        with contextlib.suppress(OSError):
+            os.unlink(partial)
+        job.state = S.FAILED
+    else:
+        job.state, job.file.name, job.total_rows, job.processed_rows = S.DONE, name, count, count
+    job.finished_at = timezone.now()
+    job.save(update_fields=["state", "file", "total_rows", "processed_rows", "finished_at"])
+    return job
+
+
+@shared_task(name="suggestions.run_export_job", ignore_result=True)
+def run_export_job(job_id):
+    run_export(job_id)
+
+
+def start_export(job):
+    """Have a worker write the job's file once the current transaction commits; when the broker
+    cannot be reached, write it in this process rather than fail the request."""
+    def enqueue():
+        try:
+            run_export_job.apply_async((job.pk,), retry=False)
+        except Exception:
+            log.warning("broker unreachable; running export job %s in-process", job.pk, exc_info=True)
+            run_export(job.pk)
+
+    transaction.on_commit(enqueue)
+
+
+def purge_exports(now=None):
+    """Delete the export jobs older than EXPORT_RETENTION_DAYS, and their files."""
+    cutoff = (now or timezone.now()) - dt.timedelta(days=settings.EXPORT_RETENTION_DAYS)
+    for job in ExportJob.objects.filter(created_at__lt=cutoff):
+        if job.file:
+            job.file.delete(save=False)
+        job.delete()
 
 
 # --- the template -----------------------------------------------------------------------------

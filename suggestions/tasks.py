@@ -7,7 +7,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from . import deadlines, reminders
-from .spreadsheets import run_import_job  # noqa: F401  (the browser's import and check jobs)
+from .spreadsheets import run_export_job, run_import_job  # noqa: F401  (the browser's import and export jobs)
 
 log = logging.getLogger(__name__)
 MAX_RETRIES = 6

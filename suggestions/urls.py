@@ -20,4 +20,6 @@ urlpatterns = [
     path("suggestions/import/template.xlsx", io_views.import_template, name="import_template"),
     path("suggestions/import/<int:pk>/", io_views.import_job, name="import_job"),
     path("suggestions/export.xlsx", io_views.export, name="export"),
+    path("suggestions/exports/<int:pk>/", io_views.export_job, name="export_job"),
+    path("suggestions/exports/<int:pk>/file.xlsx", io_views.export_file, name="export_file"),
 ]

@@ -14,9 +14,8 @@ from django.views.decorators.http import require_POST
 
 from departments import scoping
 
-from . import deadlines, forms, workflow
+from . import deadlines, filters, forms, workflow
 from .choices import OPEN_ASSIGNMENT_STATES, AssignmentState, ExtensionState, ReplyState
-from .filters import SuggestionFilter
 from .models import Assignment, ExtensionRequest, Notification, Reply, Suggestion
 
 PAGE_SIZE = 25
@@ -85,8 +84,7 @@ def dashboard(request):
 
 def filtered_suggestions(request):
     """The list's pipeline, shared with the export: scope → FilterSet."""
-    qs = scoping.suggestions(request.user).select_related("lead_deputy", "category", "street")
-    return SuggestionFilter(request.GET or None, queryset=qs, request=request)
+    return filters.for_user(request.user, request.GET)
 
 
 @login_required

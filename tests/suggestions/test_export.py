@@ -9,9 +9,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from departments.models import Department
 from suggestions import workflow
 from suggestions.models import Suggestion
-from suggestions.spreadsheets import COMPUTED, HEADERS, import_file, write_export
+from suggestions.spreadsheets import COMPUTED, HEADERS, CleanNames, import_file, write_export
 from tests.base import PASSWORD
 from tests.suggestions.test_import import row, snapshot, texts, write_xlsx
 
@@ -171,3 +172,13 @@ def test_the_command_exports_one_year(people, tmp_path):
     _, rows = read_back(str(tmp_path / "y.xlsx"))
     assert [r["年度"] for r in rows] == [2024]
     assert out.getvalue().strip() == f"Exported 1 suggestions to {tmp_path / 'y.xlsx'}."
+
+
+def test_a_reference_name_is_read_once_and_a_new_one_when_met(people):
+    names = CleanNames(Department)
+    late = Department.objects.create(name=" 区民政局\x07")
+
+    with CaptureQueriesContext(connection) as queries:
+        assert names[people.dept.pk] == people.dept.name
+    assert len(queries) == 0
+    assert names[late.pk] == "区民政局"  # read when met, cleaned as every exported text is

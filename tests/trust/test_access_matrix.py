@@ -33,6 +33,7 @@ WORKERS = "workers"          # the office, the liaison office and departments; a
 COORDINATOR = "coordinator"  # the district office's coordinators only; everyone else 403
 OFFICE = "office"            # the office's own pages: coordinators and liaison read; anyone else 404
 SCOPED = "scoped"            # one object, through the scope: out of scope 404, read-only 403
+OWNER = "owner"              # one person's own object (`args` names it, `owner` its persona): anyone else 404
 ADMIN = "admin"              # Django's admin: staff only; everyone else goes to the admin login
 
 # Who, in `writers` (relative to the object's department where it has one).
@@ -65,6 +66,7 @@ class Rule:
     post_only: bool = False            # the URL takes POST only (GET: 405)
     get_only: bool = False             # the URL takes GET only (POST: 404 or 405)
     args: object = None                # world -> kwargs, for unscoped URLs that take an argument
+    owner: str = ""                    # OWNER kind: the persona whose object it is
 
 
 def _w(*names):
@@ -113,6 +115,9 @@ RULES = {
     "suggestions:import_job": Rule(COORDINATOR, args=lambda w: {"pk": w.import_job.pk}),
     "audit:list": Rule(COORDINATOR),
     "audit:export": Rule(COORDINATOR),
+    # one person's own: a background export is its owner's alone, whoever else asks (the office too)
+    "suggestions:export_job": Rule(OWNER, owner="handler", get_only=True, args=lambda w: {"pk": w.export_job.pk}),
+    "suggestions:export_file": Rule(OWNER, owner="handler", get_only=True, args=lambda w: {"pk": w.export_job.pk}),
     # the office's supervision pages: the liaison office reads them, departments do not see them
     "supervision:recheck_list": Rule(OFFICE),
     "supervision:recheck_create": Rule(OFFICE, writers=_w(COORD), post_only=True),
@@ -276,6 +281,8 @@ def _expected(rule, probe, family, persona, method):
         return {403} if persona == DEPUTY else OK
     if rule.kind == COORDINATOR:
         return OK if persona == COORD else {403}
+    if rule.kind == OWNER:
+        return OK if persona == rule.owner else {404}
     if rule.kind == OFFICE:
         if persona not in (COORD, LIAISON):
             return {404}

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from suggestions import workflow
-from suggestions.models import Deputy, ImportJob
+from suggestions import spreadsheets, workflow
+from suggestions.models import Deputy, ExportJob, ImportJob
 from tests.base import make_user
 
 PDF = b"%PDF-1.7\n%%EOF\n"
@@ -45,6 +45,7 @@ class World:
     mine: Family
     theirs: Family
     import_job: object
+    export_job: object    # a finished background export, handler's: only handler may open it
     office: dict          # the office's own objects (supervision campaigns …), by name
     phones: tuple         # the deputies' phone numbers: never on a public page
 
@@ -112,11 +113,13 @@ def build(people, light=False):
     users["deputy"] = deputy_user
     mine = _family(people, "mine", people.dept, people.handler, people.leader, mine_deputy, "2025100")
     if light:
-        return World(users=users, mine=mine, theirs=None, import_job=None, office={}, phones=phones)
+        return World(users=users, mine=mine, theirs=None, import_job=None, export_job=None, office={},
+                     phones=phones)
     theirs = _family(people, "theirs", people.dept2, people.handler2, people.leader2, theirs_deputy, "2025200")
     return World(
         users=users, mine=mine, theirs=theirs,
         import_job=ImportJob.objects.create(file="imports/x.xlsx", original_name="x.xlsx",
                                             state=ImportJob.State.DONE, created_by=people.office),
+        export_job=spreadsheets.run_export(ExportJob.objects.create(file_name="x.xlsx", created_by=people.handler).pk),
         office=_office_objects(people, mine, theirs), phones=phones,
     )
