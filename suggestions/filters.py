@@ -1,14 +1,19 @@
 """The suggestion list's filters: one FilterSet for the page, the Excel export and the counts."""
+import hashlib
+import html
+import uuid
+
 import django_filters
 from django import forms
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.lookups import DataContains
+from django.core.cache import cache
 from django.db import connections
 from django.db.models import Exists, Expression, Func, OuterRef, Q, TextField, Value
 from django.forms.models import ModelChoiceIterator
 from django.forms.utils import flatatt
 from django.utils import timezone
-from django.utils.html import escape, format_html
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
@@ -19,6 +24,7 @@ from .choices import OPEN_ASSIGNMENT_STATES, Outcome, Source, SuggestionState
 from .models import Assignment, Category, Deputy, Suggestion
 
 YES_NO = [("1", _("Yes")), ("0", _("No"))]
+CHOICES_SECONDS = 3600
 
 
 class QuickSelect(forms.Select):
@@ -34,11 +40,37 @@ class QuickSelect(forms.Select):
         if isinstance(choices, ModelChoiceIterator):
             field = choices.field
             choices = [("", field.empty_label)] if field.empty_label is not None else []
-            choices += [(field.prepare_value(obj), field.label_from_instance(obj)) for obj in field.queryset]
+            choices += model_choices(field)
+        # The standard library's escape, as Django's does it, without the lazy-string wrapper per call.
         options = "".join(
-            f'<option value="{escape(key)}"{" selected" if str(key) in chosen else ""}>{escape(label)}</option>'
-            for key, label in choices)
+            f'<option value="{html.escape(str(key))}"{" selected" if str(key) in chosen else ""}>'
+            f'{html.escape(str(label))}</option>' for key, label in choices)
         return format_html('<select name="{}"{}>{}</select>', name, flatatt(attrs), mark_safe(options))
+
+
+# Reference data (departments, categories, streets) changes a few times a year and fills every list
+# page's filter form: its choices are cached, under a version that any save or delete of those
+# models moves on (`suggestions.apps`), in the shared cache (Redis in production).
+REFERENCE_VERSION = "reference-data-version"
+
+
+def reference_data_changed(**kwargs):
+    cache.set(REFERENCE_VERSION, uuid.uuid4().hex, None)
+
+
+def model_choices(field):
+    """[(value, label)] of a ModelChoiceField's queryset, from the cache while the reference data stands."""
+    version = cache.get(REFERENCE_VERSION)
+    if version is None:
+        reference_data_changed()
+        version = cache.get(REFERENCE_VERSION)
+    query = str(field.queryset.query).encode()
+    key = f"model-choices:{version}:{hashlib.sha256(query).hexdigest()}"
+    choices = cache.get(key)
+    if choices is None:
+        choices = [(field.prepare_value(obj), field.label_from_instance(obj)) for obj in field.queryset]
+        cache.set(key, choices, CHOICES_SECONDS)
+    return choices
 
 
 class SearchGrams(Expression):

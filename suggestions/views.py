@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from departments import scoping
 
 from . import deadlines, filters, forms, workflow
-from .choices import OPEN_ASSIGNMENT_STATES, AssignmentState, ExtensionState, ReplyState
+from .choices import OPEN_ASSIGNMENT_STATES, AssignmentRole, AssignmentState, ExtensionState, ReplyState
 from .models import Assignment, ExtensionRequest, Notification, Reply, Suggestion
 
 PAGE_SIZE = 25
@@ -23,9 +23,15 @@ DUE_SOON_WORKDAYS = 10
 
 
 def _lead_assignments():
-    return Prefetch("assignments", to_attr="active_assignments",
-                    queryset=Assignment.objects.exclude(state=AssignmentState.RETURNED)
-                    .select_related("department").order_by("role", "pk"))
+    """The list's lead departments of each row and the deadlines of those still open, nothing more."""
+    return Prefetch("assignments", to_attr="lead_assignments",
+                    queryset=Assignment.objects.filter(role=AssignmentRole.LEAD).exclude(state=AssignmentState.RETURNED)
+                    .select_related("department").only("suggestion_id", "state", "due_date", "department__name")
+                    .order_by("pk"))
+
+
+# The list's columns: the rows are read with these alone (a suggestion's content can be long).
+LIST_FIELDS = ("year", "number", "title", "is_key", "state", "outcome", "lead_deputy__name")
 
 
 # --- dashboard --------------------------------------------------------------------------------
@@ -91,7 +97,8 @@ def filtered_suggestions(request):
 def suggestion_list(request):
     f = filtered_suggestions(request)
     qs = f.qs if f.is_bound else f.queryset
-    qs = qs.order_by("-year", "number", "pk").prefetch_related(_lead_assignments())
+    qs = (qs.select_related(None).select_related("lead_deputy").only(*LIST_FIELDS)
+          .order_by("-year", "number", "pk").prefetch_related(_lead_assignments()))
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
