@@ -7,13 +7,13 @@ removed. Never the deputy's contact data, never the names of the staff who draft
 import django_filters
 from django import forms
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext_lazy as _
 
 from departments.models import Department
 from suggestions.choices import AssignmentRole, AssignmentState, ReplyState, SuggestionState
-from suggestions.models import Assignment, Reply, Suggestion
+from suggestions.models import Assignment, OutcomeRecord, Reply, Suggestion
 
 PAGE_SIZE = 20
 
@@ -22,6 +22,13 @@ def published():
     """The items the public may see: replied, marked public, not withdrawn."""
     return Suggestion.objects.filter(is_public=True, first_replied_on__isnull=False).exclude(
         state=SuggestionState.WITHDRAWN)
+
+
+def _outcome_since():
+    """The date of the outcome in force: later than the reply when a follow-up or a look-back changed
+    it, and then the reply's text no longer says all (a "for reference" letter, now solved)."""
+    return Subquery(OutcomeRecord.objects.filter(suggestion=OuterRef("pk")).order_by("-effective_on", "-pk")
+                    .values("effective_on")[:1])
 
 
 def _leads_with_replies():
@@ -69,7 +76,8 @@ class PublicFilter(django_filters.FilterSet):
 def reply_list(request):
     f = PublicFilter(request.GET or None, queryset=published())
     qs = f.qs if f.is_bound and f.is_valid() else f.queryset
-    qs = qs.only("pk", "year", "number", "title", "outcome", "first_replied_on").order_by("-year", "number", "pk")
+    qs = (qs.only("pk", "year", "number", "title", "outcome", "first_replied_on")
+          .annotate(outcome_since=_outcome_since()).order_by("-year", "number", "pk"))
     page = Paginator(qs.prefetch_related(_leads_with_replies()), PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -78,5 +86,5 @@ def reply_list(request):
 
 def reply_detail(request, pk):
     s = get_object_or_404(published().only("pk", "year", "number", "title", "outcome", "first_replied_on")
-                          .prefetch_related(_leads_with_replies()), pk=pk)
+                          .annotate(outcome_since=_outcome_since()).prefetch_related(_leads_with_replies()), pk=pk)
     return render(request, "public/detail.html", {"s": s})

@@ -2,14 +2,17 @@
 
 A change to the calendar (a day edited or deleted here, a year loaded by `load_calendar`) goes
 through `calendar_changed`, in the same transaction: the cached calendar is dropped and every open
-deadline that could fall on, or be moved across, a changed day is recomputed by
-`workflow.recompute_deadline`, which records an event on each one that moves. The calendar and the
-deadlines computed from it are therefore never seen out of step.
+deadline that could fall on, or be moved across, a changed day (the reply and opinion deadlines,
+and the return windows still open) is recomputed by `workflow.recompute_deadline`, which records
+an event on each one that moves. The calendar and the deadlines computed from it are therefore
+never seen out of step.
 """
 import datetime as dt
 
 from django.contrib import admin
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -22,12 +25,15 @@ from .models import Assignment, WorkCalendarDay
 ROLL_MARGIN = dt.timedelta(days=31)
 
 
-def calendar_changed(dates, actor=None):
-    """Recompute the open deadlines a change of these calendar days may move; return those that moved.
+def calendar_changed(dates, actor=None, today=None):
+    """Recompute the open deadlines a change of these calendar days may move; return the
+    assignments of which one moved.
 
-    A deadline is affected when a changed day lies between its raw date (start + months) and the
-    working day it was moved to, so its stored date is on or after the first changed day and at
-    most ROLL_MARGIN after the last one.
+    A deadline in months is affected when a changed day lies between its raw date (start + months)
+    and the working day it was moved to, so its stored date is on or after the first changed day and
+    at most ROLL_MARGIN after the last one. A return window (working days after the assignment) is
+    affected when a changed day lies after its start and on or before its end; only a window still
+    open on `today` is moved.
     """
     dates = sorted(set(dates))
     deadlines.clear_cache()
@@ -35,14 +41,17 @@ def calendar_changed(dates, actor=None):
     transaction.on_commit(deadlines.clear_cache)
     if not dates:
         return []
-    candidates = (Assignment.objects.filter(state__in=OPEN_ASSIGNMENT_STATES, due_base__isnull=False,
-                                            due_date__gte=dates[0], due_date__lte=dates[-1] + ROLL_MARGIN)
-                  .order_by("due_date", "pk"))
+    today = today or timezone.localdate()
+    due = Q(state__in=OPEN_ASSIGNMENT_STATES, due_base__isnull=False, due_date__gte=dates[0],
+            due_date__lte=dates[-1] + ROLL_MARGIN)
+    window = Q(state__in=workflow.TRANSITIONS["request_return"].sources, return_deadline__gte=max(dates[0], today),
+               assigned_on__lt=dates[-1])
+    candidates = Assignment.objects.filter(due | window).order_by("due_date", "pk")
     moved = []
     for a in list(candidates):  # read first: each recompute writes to the rows being read
-        before = a.due_date
-        a = workflow.recompute_deadline(a, actor=actor)
-        if a.due_date != before:
+        before = (a.due_date, a.return_deadline)
+        a = workflow.recompute_deadline(a, actor=actor, today=today)
+        if (a.due_date, a.return_deadline) != before:
             moved.append(a)
     return moved
 

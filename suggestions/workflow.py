@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -620,11 +620,18 @@ def decide_extension(extension, *, actor, approve, deputy_notified_on=None, note
 
 
 @transaction.atomic
-def recompute_deadline(assignment, *, actor=None):
-    """Recompute an open assignment's deadline after a calendar change; record it when it moves."""
+def recompute_deadline(assignment, *, actor=None, today=None):
+    """Recompute an open assignment's deadlines after a calendar change: its reply (or opinion)
+    deadline, and its return window while that is still open; record each one that moves."""
     a = _lock_assignment(assignment)
+    _recompute_due_date(a, actor)
+    _recompute_return_window(a, actor, _today(today))
+    return a
+
+
+def _recompute_due_date(a, actor):
     if a.state not in (A.PENDING, A.HANDLING, A.REHANDLING, A.RETURN_REQUESTED) or a.due_base is None:
-        return a
+        return
     if a.due_months:
         label = _("re-handling ordered") if a.state == A.REHANDLING else (
             _("assigned") if a.is_lead else _("received"))
@@ -642,7 +649,28 @@ def recompute_deadline(assignment, *, actor=None):
         # so no event and no new version for the forms open on it.
         a.due_basis = due.basis
         a.save(update_fields=["due_basis"])
-    return a
+
+
+def return_window_open(a, today):
+    """Whether the department may still ask to return the assignment on `today`."""
+    return (a.state in TRANSITIONS["request_return"].sources and a.return_deadline is not None
+            and a.return_deadline >= today)
+
+
+def _recompute_return_window(a, actor, today):
+    # A window already closed stays closed: a holiday entered later does not reopen it.
+    if not return_window_open(a, today):
+        return
+    back = deadlines.return_deadline(a.assigned_on)
+    if back.date == a.return_deadline:
+        return
+    before = a.return_deadline
+    a.return_deadline = back.date
+    _bump(a, "return_deadline")
+    with translation.override(settings.LANGUAGE_CODE):
+        detail = _("Return window: %(basis)s") % {"basis": back.basis}
+    _event(a.suggestion, Event.Kind.DEADLINE_CHANGED, actor, assignment=a, detail=detail, deadline="return",
+           before=before.isoformat(), after=back.date.isoformat())
 
 
 # --- the suggestion's state follows from its assignments ---------------------------------------

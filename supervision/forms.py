@@ -44,9 +44,16 @@ class RecheckForm(forms.Form):
         return data
 
 
+class PeopleField(forms.ModelMultipleChoiceField):
+    """Users by their names (张伟), as the pages show them, not by their login names."""
+
+    def label_from_instance(self, obj):
+        return obj.get_full_name() or obj.get_username()
+
+
 class CheckersForm(forms.Form):
     samples = forms.ModelMultipleChoiceField(label=_("Items"), queryset=None, widget=forms.CheckboxSelectMultiple)
-    checkers = forms.ModelMultipleChoiceField(label=_("Checkers"), queryset=None)
+    checkers = PeopleField(label=_("Checkers"), queryset=None)
 
     def __init__(self, *args, campaign, **kwargs):
         super().__init__(*args, **kwargs)
@@ -66,6 +73,8 @@ class FindingForm(NotFutureMixin, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["method"].initial = RecheckMethod.UNANNOUNCED
+        # Two radio buttons, neither chosen: no "---------" button for a finding that must be one of them.
+        self.fields["result"].choices = [c for c in self.fields["result"].choices if c[0]]
 
 
 class ReviewForm(forms.Form):

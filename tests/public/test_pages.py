@@ -90,3 +90,17 @@ def test_it_searches_and_filters_by_year_and_department(client, people):
     assert found(q="绿化") == {b.pk}
     assert found(q="巡逻") == {c.pk}  # the reply text is searched too
     assert found(q="2025001") == {a.pk}
+
+
+def test_it_says_when_the_outcome_changed_after_the_reply(client, people):
+    """A "for reference" letter whose matter a look-back found solved: the new outcome, and since when."""
+    changed = people.replied("2025001", outcome="for_reference", title="关于回头看已解决事项的建议")
+    unchanged = people.replied("2025002", outcome="for_reference", title="关于仍留作参考事项的建议")
+    workflow.record_lookback_outcome(changed, actor=people.office, outcome="solved", effective_on=dt.date(2025, 9, 1),
+                                     note="回头看：已完成")
+    page = client.get(reverse("public:list")).content.decode()
+    assert page.count("outcome-since") == 1 and "2025-09-01" in page
+    for s, since in ((changed, True), (unchanged, False)):
+        page = client.get(reverse("public:detail", args=[s.pk])).content.decode()
+        assert ("outcome-since" in page) is since
+    assert "2025-09-01" in client.get(reverse("public:detail", args=[changed.pk])).content.decode()

@@ -190,3 +190,33 @@ def test_it_checks_a_schedule_without_writing_on_a_dry_run(people, tmp_path):
     year = max(deadlines.known_years()) + 1
     out, _ = run(schedule(tmp_path, f"{year}-01-01,休,元旦\n"), "--dry-run")
     assert "dry run" in out and not WorkCalendarDay.objects.filter(date__year=year).exists()
+
+
+def test_it_moves_an_open_return_window_and_leaves_a_closed_one(people):
+    # Seven working days after assignment: 2025-06-03 gives 06-04 … 06-12; 2025-05-26 gives 05-27 …
+    # 06-05 (the Dragon Boat holiday, 31 May – 2 June, between).
+    still_open = lead(people.assigned("2025001", on=dt.date(2025, 6, 3)))
+    closed = lead(people.assigned("2025002", on=dt.date(2025, 5, 26)))
+    assert (still_open.return_deadline, closed.return_deadline) == (dt.date(2025, 6, 12), dt.date(2025, 6, 5))
+    WorkCalendarDay.objects.filter(date=dt.date(2025, 6, 4)).update(is_workday=False, name="台风停工")
+    [moved] = calendar_changed([dt.date(2025, 6, 4)], actor=people.office, today=dt.date(2025, 6, 11))
+    still_open.refresh_from_db(), closed.refresh_from_db()
+    assert moved.pk == still_open.pk and still_open.return_deadline == dt.date(2025, 6, 13)
+    assert closed.return_deadline == dt.date(2025, 6, 5)  # its window had closed: it stays closed
+    assert (still_open.due_date, closed.due_date) == (dt.date(2025, 9, 3), dt.date(2025, 8, 26))
+    [event] = Event.objects.filter(kind=Event.Kind.DEADLINE_CHANGED)
+    assert event.assignment_id == still_open.pk and event.actor == people.office
+    assert event.data == {"deadline": "return", "before": "2025-06-12", "after": "2025-06-13"}
+    assert "2025-06-03" in event.detail and "2025-06-13" in event.detail
+    # The department may ask for the return on the day the window now ends.
+    workflow.request_return(still_open, actor=people.handler, reason="不属于本部门职责",
+                            requested_on=dt.date(2025, 6, 13))
+
+
+def test_it_leaves_the_return_window_of_an_item_whose_return_was_asked_alone(people):
+    returned = lead(people.assigned("2025001", on=dt.date(2025, 6, 3)))
+    workflow.request_return(returned, actor=people.handler, reason="不属于本部门职责", requested_on=dt.date(2025, 6, 5))
+    WorkCalendarDay.objects.filter(date=dt.date(2025, 6, 4)).update(is_workday=False, name="台风停工")
+    assert calendar_changed([dt.date(2025, 6, 4)], today=dt.date(2025, 6, 11)) == []
+    returned.refresh_from_db()
+    assert returned.return_deadline == dt.date(2025, 6, 12)

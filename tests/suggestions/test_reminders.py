@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.management import call_command
-from django.db import connection
+from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -199,7 +199,9 @@ def test_it_retries_a_claim_whose_process_died_but_not_one_still_in_progress(peo
     assert set(Reminder.objects.filter(recipient=people.leader).values_list("state", flat=True)) == {"sending"}
 
 
-def test_it_sends_once_when_a_second_worker_arrives_after_the_first_claimed(people, items, monkeypatch):
+@pytest.mark.parametrize("chunk", [1, reminders.CHUNK])
+def test_it_sends_once_when_a_second_worker_arrives_after_the_first_claimed(people, items, monkeypatch, chunk):
+    monkeypatch.setattr(reminders, "CHUNK", chunk)  # 1: the first worker has claimed only its first digest
     reminders.reserve(DAY)
     other = []
     original = reminders._email
@@ -212,10 +214,139 @@ def test_it_sends_once_when_a_second_worker_arrives_after_the_first_claimed(peop
 
     monkeypatch.setattr(reminders, "_email", other_worker_runs_meanwhile)
     first = reminders.deliver(DAY)
-    assert first.emails >= 1 and other[0].emails >= 1
-    assert other[0].emails + first.emails == 3 == len(mail.outbox)
+    assert (first.emails, other[0].emails) == ((1, 2) if chunk == 1 else (3, 0))
+    assert len(mail.outbox) == 3 and Notification.objects.count() == 3
     assert sorted(m.to[0] for m in mail.outbox) == sorted(u.email for u in (people.handler, people.leader,
                                                                              people.office))
+
+
+class Killed(BaseException):
+    """The worker process dies (SIGKILL, out of memory): nothing after this line runs."""
+
+
+def fail_recording_once(monkeypatch, exc):
+    """The e-mails are accepted by the mail server, then recording them as sent fails, once."""
+    real, failed = Notification.objects.bulk_create, []
+
+    def bulk_create(objs, *args, **kwargs):
+        if not failed:
+            failed.append(objs)
+            raise exc
+        return real(objs, *args, **kwargs)
+
+    monkeypatch.setattr(Notification.objects, "bulk_create", bulk_create)
+
+
+def message_ids():
+    return sorted(m.extra_headers["Message-ID"] for m in mail.outbox)
+
+
+def test_it_sends_the_same_messages_again_when_recording_sent_emails_fails(client, people, items, monkeypatch):
+    fail_recording_once(monkeypatch, OperationalError("server closed the connection unexpectedly"))
+    with pytest.raises(OperationalError):
+        reminders.scan(DAY)
+    first = {m.extra_headers["Message-ID"]: m for m in mail.outbox}
+    assert len(first) == 3  # they left, but are not recorded
+    assert set(Reminder.objects.values_list("state", flat=True)) == {"sending"}
+    assert not Notification.objects.exists()
+    reminders.scan(DAY)  # the next scan sends them again, each as the same message
+    assert len(mail.outbox) == 6 and message_ids() == sorted([*first, *first])
+    for m in mail.outbox[3:]:
+        sent = first[m.extra_headers["Message-ID"]]
+        assert (m.subject, m.body, m.to) == (sent.subject, sent.body, sent.to)
+    assert Notification.objects.count() == 3  # the in-app notes are written once
+    assert set(Reminder.objects.values_list("state", "attempts")) == {("sent", 2)}
+    reminders.scan(DAY)  # a normal scan after that sends nothing
+    assert len(mail.outbox) == 6 and Notification.objects.count() == 3
+    # The office sees which e-mails went out twice.
+    r = login(client, people.office).get(reverse("suggestions:reminders"))
+    assert "同一 Message-ID" in r.content.decode()
+
+
+def test_it_sends_the_digests_again_once_the_claim_of_a_dead_worker_expires(people, items, monkeypatch):
+    fail_recording_once(monkeypatch, Killed())
+    with pytest.raises(Killed):
+        reminders.scan(DAY)
+    first = message_ids()
+    reminders.scan(DAY)  # within the lease: the worker might still be alive, its rows wait for it
+    assert len(mail.outbox) == 3 and set(Reminder.objects.values_list("state", flat=True)) == {"sending"}
+    Reminder.objects.update(claimed_at=timezone.now() - reminders.LEASE - dt.timedelta(minutes=1))
+    reminders.scan(DAY)
+    assert message_ids() == sorted(first * 2)
+    assert set(Reminder.objects.values_list("state", flat=True)) == {"sent"} and Notification.objects.count() == 3
+
+
+def test_it_sends_an_interrupted_message_alone_not_merged_with_the_next_days(people, items, monkeypatch):
+    fail_recording_once(monkeypatch, OperationalError("disk full"))
+    with pytest.raises(OperationalError):
+        reminders.scan(DAY)
+    [first] = mails_to(people.handler)
+    reminders.scan(dt.date(2025, 9, 22))
+    resent, monday = mails_to(people.handler)[1:]
+    assert resent.extra_headers["Message-ID"] == first.extra_headers["Message-ID"] and resent.body == first.body
+    assert monday.extra_headers["Message-ID"] != first.extra_headers["Message-ID"] and "2025-09-22" in monday.subject
+    assert "2025107" in monday.body and "2025107" not in resent.body
+
+
+def test_it_keeps_an_interrupted_message_together_while_the_mail_server_refuses_it(people, items, monkeypatch,
+                                                                                 settings):
+    fail_recording_once(monkeypatch, OperationalError("disk full"))
+    with pytest.raises(OperationalError):
+        reminders.scan(DAY)
+    first = message_ids()
+    settings.EMAIL_BACKEND = f"{__name__}.DownBackend"
+    assert reminders.scan(DAY).failures == 3
+    assert set(Reminder.objects.values_list("state", flat=True)) == {"sending"}  # together, not merged
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    reminders.scan(dt.date(2025, 9, 22))
+    assert set(first) <= set(message_ids()) and len(mail.outbox) == 9  # the same 3 again, and Monday's 3
+
+
+def test_it_leaves_what_it_could_not_send_in_time_for_the_next_scan(people, items, monkeypatch):
+    monkeypatch.setattr(reminders, "SEND_SECONDS", -1)  # a mail server so slow the claim would expire
+    assert reminders.scan(DAY).failures == 3
+    assert mail.outbox == [] and set(Reminder.objects.values_list("state", "attempts")) == {("pending", 0)}
+    monkeypatch.undo()
+    reminders.scan(DAY)
+    assert len(mail.outbox) == 3 and set(Reminder.objects.values_list("state", "attempts")) == {("sent", 1)}
+
+
+def test_it_gives_each_digest_a_message_id_from_its_reminders(people, items):
+    reminders.scan(DAY)
+    reminders.scan(dt.date(2025, 9, 22))
+    ids = [m.extra_headers["Message-ID"] for m in mail.outbox]
+    assert len(set(ids)) == len(ids) == 6
+    assert all(i.startswith("<reminder.") and i.endswith("@localhost>") for i in ids)
+
+
+def test_it_sends_every_digest_of_a_scan_over_one_connection(people, items, settings):
+    settings.EMAIL_BACKEND = f"{__name__}.CountingBackend"
+    CountingBackend.opened = 0
+    reminders.scan(DAY)
+    assert len(mail.outbox) == 3 and CountingBackend.opened == 1
+
+
+class CountingBackend(BaseEmailBackend):
+    """The locmem backend, counting the connections opened."""
+
+    opened = 0
+
+    def open(self):
+        if getattr(self, "is_open", False):
+            return False
+        self.is_open = True
+        type(self).opened += 1
+        return True
+
+    def close(self):
+        self.is_open = False
+
+    def send_messages(self, messages):
+        new = self.open()
+        mail.outbox.extend(messages)
+        if new:
+            self.close()
+        return len(messages)
 
 
 def test_it_finds_the_items_with_the_same_queries_for_few_or_many(people):
