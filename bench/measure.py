@@ -370,7 +370,7 @@ def parse(path):
 
 
 def measure_import(path):
-    """The product's import of a file, every row through the workflow, rolled back afterwards."""
+    """The product's import of a file (checked, then written by the workflow), rolled back afterwards."""
     with transaction.atomic():
         started = time.perf_counter()
         result = spreadsheets.import_file(str(path))
