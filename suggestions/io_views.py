@@ -121,18 +121,25 @@ def import_template(request):
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def export(request):
     """The list page's rows as .xlsx: the same scope and the same filters (`filtered_suggestions`).
-    Up to EXPORT_BACKGROUND_ROWS rows the file is the answer; above, a worker writes it and the
-    answer is the job's page, which offers the file when it is ready."""
+    Up to EXPORT_BACKGROUND_ROWS rows the file is the answer. Above, a GET asks to confirm (a GET
+    changes nothing) and the confirming POST has a worker write the file: the answer is the job's
+    page, which offers the file when it is ready."""
     f = filtered_suggestions(request)
     qs = f.qs if f.is_bound else f.queryset
     year = f.form.cleaned_data.get("year") if f.is_bound and f.form.is_valid() else None
     file_name = spreadsheets.export_file_name(int(year) if year else None)
     total = qs.count()
     if total > settings.EXPORT_BACKGROUND_ROWS:
-        job = ExportJob.objects.create(query=request.GET.urlencode(), file_name=file_name, total_rows=total,
-                                       created_by=request.user)
+        query = request.GET.urlencode()
+        if request.method != "POST":
+            return render(request, "suggestions/export_confirm.html", {
+                "total": total, "threshold": settings.EXPORT_BACKGROUND_ROWS, "query": query,
+                "filters_shown": _filters_shown(f),
+                "list_url": f"{reverse('suggestions:list')}?{query}" if query else reverse("suggestions:list")})
+        job = ExportJob.objects.create(query=query, file_name=file_name, total_rows=total, created_by=request.user)
         spreadsheets.start_export(job)
         return redirect("suggestions:export_job", job.pk)
     path, _count = spreadsheets.export_to_tempfile(qs)

@@ -37,8 +37,12 @@ def login(client, user):
 
 
 def ask(client, user, query=""):
+    """What the person does: the list's "导出 Excel" (a GET, which asks to confirm), then the confirmation."""
     login(client, user)
-    return client.get(reverse("suggestions:export") + query, **EN)
+    url = reverse("suggestions:export") + query
+    asked = client.get(url, **EN)
+    assert asked.status_code == 200 and f'action="{query or "?"}"' in asked.content.decode()
+    return client.post(url, **EN)
 
 
 def downloaded(client, job):
@@ -192,12 +196,24 @@ def test_old_exports_are_deleted_with_their_files_at_the_next_export(people, cli
     assert not os.path.exists(path)
 
 
+def test_a_large_export_asks_to_confirm_and_a_get_changes_nothing(people, client, settings, queued):
+    a_varied_database(people)
+    settings.EXPORT_BACKGROUND_ROWS = 2
+    login(client, people.office)
+
+    page = client.get(reverse("suggestions:export") + "?year=2025", **ZH).content.decode()
+
+    assert not ExportJob.objects.exists() and queued == []
+    assert "符合条件的建议共" in page and "年度：2025" in page and "开始导出" in page
+    assert 'method="post" action="?year=2025"' in page and "csrfmiddlewaretoken" in page
+
+
 def test_the_job_page_is_in_chinese(people, client, settings, queued, django_capture_on_commit_callbacks):
     a_varied_database(people)
     settings.EXPORT_BACKGROUND_ROWS = 0
     login(client, people.office)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.get(reverse("suggestions:export") + "?year=2025", **ZH)
+        response = client.post(reverse("suggestions:export") + "?year=2025", **ZH)
     spreadsheets.run_export(queued[0][0])
 
     page = client.get(response["Location"], **ZH).content.decode()
