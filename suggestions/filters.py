@@ -48,6 +48,24 @@ class QuickSelect(forms.Select):
         return format_html('<select name="{}"{}>{}</select>', name, flatatt(attrs), mark_safe(options))
 
 
+class QuickInputMixin:
+    """An <input> written in Python, with the same markup as Django's template (see QuickSelect)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        attrs = self.build_attrs(self.attrs, attrs)
+        value = self.format_value(value)
+        shown = format_html(' value="{}"', value) if value is not None else ""
+        return format_html('<input type="{}" name="{}"{}{}>', self.input_type, name, shown, flatatt(attrs))
+
+
+class QuickSearchInput(QuickInputMixin, forms.TextInput):
+    input_type = "search"
+
+
+class QuickNumberInput(QuickInputMixin, forms.NumberInput):
+    pass
+
+
 # Reference data (departments, categories, streets) changes a few times a year and fills every list
 # page's filter form: its choices are cached, under a version that any save or delete of those
 # models moves on (`suggestions.apps`), in the shared cache (Redis in production).
@@ -84,9 +102,9 @@ class SearchGrams(Expression):
 
 
 class SuggestionFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label=_("Search"), method="search", widget=forms.TextInput(
-        attrs={"type": "search", "placeholder": _("number, title, deputy")}))
-    year = django_filters.NumberFilter(label=_("Year"))
+    q = django_filters.CharFilter(label=_("Search"), method="search", widget=QuickSearchInput(
+        attrs={"placeholder": _("number, title, deputy")}))
+    year = django_filters.NumberFilter(label=_("Year"), widget=QuickNumberInput)
     source = django_filters.ChoiceFilter(label=_("Source"), choices=Source.choices, empty_label=_("All"),
                                          widget=QuickSelect)
     state = django_filters.ChoiceFilter(label=_("State"), choices=SuggestionState.choices, empty_label=_("All"),
