@@ -8,7 +8,7 @@ from django import forms
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.lookups import DataContains
 from django.core.cache import cache
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import Exists, Expression, Func, OuterRef, Q, TextField, Value
 from django.forms.models import ModelChoiceIterator
 from django.forms.utils import flatatt
@@ -24,7 +24,7 @@ from .choices import OPEN_ASSIGNMENT_STATES, Outcome, Source, SuggestionState
 from .models import Assignment, Category, Deputy, Suggestion
 
 YES_NO = [("1", _("Yes")), ("0", _("No"))]
-CHOICES_SECONDS = 3600
+CHOICES_SECONDS = 300  # the staleness bound where the cache is per process (no Redis, several workers)
 
 
 class QuickSelect(forms.Select):
@@ -73,6 +73,13 @@ REFERENCE_VERSION = "reference-data-version"
 
 
 def reference_data_changed(**kwargs):
+    """A save or delete of reference data: a new version now, and again once it is committed, so that
+    a list page read in between (the old rows, the new version) is not kept under the new version."""
+    _new_reference_version()
+    transaction.on_commit(_new_reference_version)
+
+
+def _new_reference_version():
     cache.set(REFERENCE_VERSION, uuid.uuid4().hex, None)
 
 
@@ -80,7 +87,7 @@ def model_choices(field):
     """[(value, label)] of a ModelChoiceField's queryset, from the cache while the reference data stands."""
     version = cache.get(REFERENCE_VERSION)
     if version is None:
-        reference_data_changed()
+        _new_reference_version()
         version = cache.get(REFERENCE_VERSION)
     query = str(field.queryset.query).encode()
     key = f"model-choices:{version}:{hashlib.sha256(query).hexdigest()}"

@@ -275,7 +275,7 @@ class Digest:
         keys = sorted(f"{r.kind}:{r.assignment_id or ''}:{r.threshold}:{r.scan_date}" for r in self.rows)
         digest = hashlib.sha256(f"{self.user.pk}|{'|'.join(keys)}".encode()).hexdigest()[:24]
         domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost"
-        return f"<reminder.{self.user.pk}.{self.as_of:%Y%m%d}.{digest}@{domain}>"
+        return f"<reminder.{self.user.pk}.{max(r.scan_date for r in self.rows):%Y%m%d}.{digest}@{domain}>"
 
 
 class Mailer:
@@ -355,7 +355,9 @@ def _digests(recipient_ids, day, texts):
             else:
                 digests.append(Digest(user, group, max(r.scan_date for r in group), interrupted=True))
         if fresh:
-            digests.append(Digest(user, fresh, day))
+            # Dated by its rows, not by the delivery day: rows left from a day the mail server was down
+            # make the same e-mail (Message-ID, subject, text) whenever it goes, and again after a crash.
+            digests.append(Digest(user, fresh, max(r.scan_date for r in fresh)))
     for d in digests:
         d.items = sorted({r.assignment_id: items[r.assignment_id] for r in d.rows if r.assignment_id}.values(),
                          key=lambda a: (a.due_date, a.number, a.pk))

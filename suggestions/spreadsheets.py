@@ -775,23 +775,29 @@ class Importer:
             for chunk in _chunks(fresh, BULK_ROWS):
                 try:
                     self._create_many(chunk)
-                except DatabaseError as e:
-                    self._refused(chunk[0], e)
+                except DatabaseError:
+                    # Something the checks could not see, such as a number registered meanwhile: the
+                    # chunk again row by row, so that each refusal names its row and says why.
+                    log.warning("import: a bulk chunk from row %s was refused; retried row by row", chunk[0].number)
+                    for row in chunk:
+                        self._apply_one(row)
                 advanced(len(chunk))
             for row in rest:
-                try:
-                    self._apply_row(row)
-                except workflow.WorkflowError as e:
-                    self.result.issues.append(Issue(row.number, getattr(e, "column", "") or "建议号", str(e),
-                                                    translated=True))
-                except DatabaseError as e:
-                    self._refused(row, e)
+                self._apply_one(row)
                 advanced(1)
             if self.dry_run or self.result.issues:
                 transaction.set_rollback(True)
         if self.result.issues:
             self.result.created, self.result.updated, self.result.unchanged = [], [], 0
         self.result.created.sort(key=lambda c: c["row"])
+
+    def _apply_one(self, row):
+        try:
+            self._apply_row(row)
+        except workflow.WorkflowError as e:
+            self.result.issues.append(Issue(row.number, getattr(e, "column", "") or "建议号", str(e), translated=True))
+        except DatabaseError as e:
+            self._refused(row, e)
 
     def _refused(self, row, error):
         log.warning("import row %s: %s", row.number, error)

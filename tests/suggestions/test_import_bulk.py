@@ -104,15 +104,20 @@ def test_the_bulk_path_writes_what_the_workflow_writes(assignment_list, monkeypa
     assert bulk["rows"][(2024, "A2")]["co_deputies"] == ["张代表", "李代表"]
 
 
-def test_a_row_the_database_refuses_rejects_the_whole_file(assignment_list, monkeypatch):
+def test_a_number_registered_meanwhile_is_named_on_its_row_and_nothing_is_written(assignment_list, people,
+                                                                                  monkeypatch):
     from suggestions import workflow
 
-    def refuse(items, **kwargs):
-        Suggestion.objects.create(**items[0].fields)  # the same number again: a unique violation
-        Suggestion.objects.create(**items[0].fields)
+    load = Importer._load_deputies
 
-    monkeypatch.setattr(workflow, "import_new", refuse)
+    def racing(self, rows):  # someone registers A4 between the checks and the writing
+        load(self, rows)
+        workflow.register(actor=None, year=2024, number="A4", title="抢先登记", lead_deputy=people.deputy)
+
+    monkeypatch.setattr(Importer, "_load_deputies", racing)
     result = import_file(assignment_list)
     with translation.override("en"):
-        assert not result.ok and "database refused" in result.issues[0].text()
-    assert not Suggestion.objects.exists() and not Assignment.objects.exists()
+        assert [(i.row, i.column, i.text()) for i in result.issues] == [
+            (5, "建议号", "row 5, column 建议号: 2024 年度已有建议号 A4。")]
+    assert list(Suggestion.objects.values_list("number", flat=True)) == ["A4"]
+    assert not Assignment.objects.exists()

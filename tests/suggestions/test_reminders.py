@@ -495,3 +495,17 @@ def test_it_lists_the_longest_overdue_first_and_counts_the_rest(people, items, m
     assert message.body.index("2025106") < message.body.index("2025105")  # due 09-01 before due 09-18
     assert message.subject == "Deadline reminder 2025-09-19: 6 items (2 overdue)"
     assert "… and 4 more items." in message.body
+
+
+def test_rows_left_from_an_earlier_day_make_the_same_message_when_sent_again(people, items, monkeypatch):
+    """Friday's reminders that go out on Monday (the mail server was down) are dated by their rows, so a
+    resend after a crash on Monday is the same e-mail: Message-ID, subject and text."""
+    monday = dt.date(2025, 9, 22)
+    reminders.reserve(DAY)
+    fail_recording_once(monkeypatch, OperationalError("disk full"))
+    with pytest.raises(OperationalError):
+        reminders.deliver(monday, recipient_ids=[people.handler.pk])
+    reminders.deliver(monday, recipient_ids=[people.handler.pk])
+    first, resent = mails_to(people.handler)
+    assert resent.extra_headers["Message-ID"] == first.extra_headers["Message-ID"]
+    assert (resent.subject, resent.body) == (first.subject, first.body) and DAY.isoformat() in first.subject
