@@ -8,6 +8,7 @@ import re
 
 import docx
 import openpyxl
+import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone, translation
 
@@ -359,6 +360,27 @@ def test_it_fits_the_screen_and_labels_every_field(open_page, server):
     office.goto(server.url("/suggestions/new/"))
     assert office.locator("body").evaluate(UNLABELLED) == []
     finish(office, "register-form")
+
+
+# Every page of the menus, on a phone: no sideways scrolling (wide tables scroll inside their own box)
+# and a label for every field.
+MENU_PAGES = {
+    "office": ["/suggestions/", "/suggestions/import/", f"/reports/annual/?year={timezone.localdate().year - 1}",
+               "/supervision/", "/supervision/rechecks/", "/supervision/reviews/",
+               "/supervision/classes/", "/reminders/", "/audit/", "/notifications/"],
+    "handler": ["/suggestions/", "/reminders/", "/notifications/"],
+    None: ["/public/"],
+}
+
+
+@pytest.mark.parametrize("role", list(MENU_PAGES))
+def test_every_menu_page_fits_a_phone_and_labels_its_fields(open_page, server, role):
+    page = open_page(role, viewport=PHONE)
+    for path in MENU_PAGES[role]:
+        response = page.goto(server.url(path))
+        assert response.status == 200, path
+        assert overflow(page) <= 1, f"{role} {path}: {overflow(page)}px too wide"
+        assert page.locator("body").evaluate(UNLABELLED) == [], f"{role} {path}"
 
 
 def test_it_reaches_the_navigation_from_the_keyboard(open_page, server):
