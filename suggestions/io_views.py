@@ -99,11 +99,12 @@ def import_job(request, pk):
         spreadsheets.start_job(job, spreadsheets.IMPORT,
                                background=job.total_rows > settings.IMPORT_BACKGROUND_ROWS)
         return redirect("suggestions:import_job", job.pk)
-    running = job.state in RUNNING
+    interrupted = spreadsheets.stalled(job)
+    running = job.state in RUNNING and not interrupted
     done, total = spreadsheets.read_progress(job) if running else (job.processed_rows, job.total_rows)
     summary = job.summary or {}
     return render(request, "suggestions/import_job.html", {
-        "job": job, "running": running, "done": done, "total": total,
+        "job": job, "running": running, "interrupted": interrupted, "done": done, "total": total,
         "percent": round(100 * done / total) if total else 0,
         "issues": [i.text() for i in spreadsheets.issues_of(job)],
         "summary": summary, "rows": summary.get("rows", []),
@@ -174,7 +175,7 @@ def export_job(request, pk):
     """One background export: its progress while a worker writes it, then the download link.
     Everything shown comes from the ExportJob row, so a reload finds the page as it was."""
     job = _own_export(request, pk)
-    running = job.state in (ExportJob.State.QUEUED, ExportJob.State.RUNNING)
+    running = job.state in (ExportJob.State.QUEUED, ExportJob.State.RUNNING) and not job.stalled
     f = filters.for_user(request.user, QueryDict(job.query))
     return render(request, "suggestions/export_job.html", {
         "job": job, "running": running, "filters_shown": _filters_shown(f),

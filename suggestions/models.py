@@ -3,6 +3,8 @@
 State fields (`Suggestion.state`, `Assignment.state`, the current outcome and reply dates) are
 written only by `suggestions.workflow`; everything else here is data those functions record.
 """
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -418,6 +420,8 @@ class ImportJob(models.Model):
         DONE = "done", _("Imported")
         FAILED = "failed", _("Failed")
 
+    STALLED_AFTER = dt.timedelta(minutes=10)  # no progress for this long: the worker was stopped
+
     file = models.FileField(upload_to="imports/%Y/%m/")
     original_name = models.CharField(max_length=255)
     state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
@@ -459,7 +463,11 @@ class ExportJob(models.Model):
     processed_rows = models.PositiveIntegerField(default=0)
     created_by = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Moved by every progress step: a job "writing" with no step for STALLED_AFTER lost its worker.
+    updated_at = models.DateTimeField(auto_now=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    STALLED_AFTER = dt.timedelta(minutes=10)
 
     class Meta:
         ordering = ["-created_at"]
@@ -467,6 +475,11 @@ class ExportJob(models.Model):
 
     def __str__(self):
         return f"{self.file_name} ({self.get_state_display()})"
+
+    @property
+    def stalled(self):
+        """Writing, but no progress for STALLED_AFTER: its worker was stopped (a restart, a crash)."""
+        return self.state == self.State.RUNNING and timezone.now() - self.updated_at > self.STALLED_AFTER
 
 
 class Reminder(models.Model):

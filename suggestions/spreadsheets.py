@@ -1155,7 +1155,7 @@ def run_export(job_id):
     moved there when complete, so a download never finds half a file.
     """
     S = ExportJob.State
-    if not ExportJob.objects.filter(pk=job_id, state=S.QUEUED).update(state=S.RUNNING):
+    if not ExportJob.objects.filter(pk=job_id, state=S.QUEUED).update(state=S.RUNNING, updated_at=timezone.now()):
         return None  # already taken: a redelivered task
     purge_exports()
     job = ExportJob.objects.select_related("created_by").get(pk=job_id)
@@ -1166,7 +1166,7 @@ def run_export(job_id):
     partial = f"{path}.part"
 
     def progress(done):
-        ExportJob.objects.filter(pk=job.pk).update(processed_rows=done)
+        ExportJob.objects.filter(pk=job.pk).update(processed_rows=done, updated_at=timezone.now())
 
     try:
         count = write_export(f.qs if f.is_bound else f.queryset, partial, progress=progress)
@@ -1282,6 +1282,19 @@ def write_template(target):
 
 def progress_path(job):
     return f"{job.file.path}.progress"
+
+
+def stalled(job):
+    """A job being checked or imported whose worker wrote progress once and then nothing for
+    ImportJob.STALLED_AFTER: the worker was stopped (a restart, a crash). Its transaction went with
+    it, so nothing was written. A job whose worker has not started yet has no progress file: waiting."""
+    if job.state not in (ImportJob.State.CHECKING, ImportJob.State.IMPORTING):
+        return False
+    try:
+        last = os.path.getmtime(progress_path(job))
+    except OSError:
+        return False
+    return time.time() - last > ImportJob.STALLED_AFTER.total_seconds()
 
 
 def read_progress(job):

@@ -219,3 +219,16 @@ def test_the_job_page_is_in_chinese(people, client, settings, queued, django_cap
     page = client.get(response["Location"], **ZH).content.decode()
 
     assert "文件已生成" in page and "年度：2025" in page
+
+
+def test_a_job_whose_worker_stopped_says_so_instead_of_running_forever(people, client, settings, queued):
+    job = ExportJob.objects.create(file_name="x.xlsx", created_by=people.office, total_rows=10, processed_rows=4,
+                                   state=ExportJob.State.RUNNING)
+    login(client, people.office)
+    url = reverse("suggestions:export_job", args=[job.pk])
+    assert 'http-equiv="refresh"' in client.get(url, **ZH).content.decode()  # still writing: the page waits
+
+    ExportJob.objects.filter(pk=job.pk).update(updated_at=timezone.now() - ExportJob.STALLED_AFTER * 2)
+    page = client.get(url, **ZH).content.decode()
+
+    assert 'http-equiv="refresh"' not in page and "已中断" in page and "请从列表重新导出" in page

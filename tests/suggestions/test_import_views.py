@@ -1,6 +1,8 @@
 """The browser's import: upload, check, preview, confirm; in the background for large files."""
 import datetime as dt
 import io
+import os
+import time
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -160,6 +162,27 @@ def test_an_unreachable_broker_runs_the_job_in_process(people, client, tmp_path,
         client.post(reverse("suggestions:import_job", args=[job.pk]))
     job.refresh_from_db()
     assert job.state == "done" and Suggestion.objects.filter(year=2024).count() == 1
+
+
+def test_an_import_whose_worker_stopped_says_so_instead_of_running_forever(people, client, settings):
+    os.makedirs(settings.MEDIA_ROOT / "imports", exist_ok=True)
+    job = ImportJob.objects.create(original_name="x.xlsx", file="imports/x.xlsx", created_by=people.office,
+                                   state=ImportJob.State.IMPORTING, total_rows=8000)
+    login(client, people.office)
+    url = reverse("suggestions:import_job", args=[job.pk])
+    # Confirmed, its worker not started yet (no progress written): waiting, not interrupted.
+    assert 'http-equiv="refresh"' in client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    progress = spreadsheets.progress_path(job)
+    with open(progress, "w") as f:
+        f.write("500 8000")
+    page = client.get(url, **EN).content.decode()  # writing: its progress shown, the page waits
+    assert '<progress max="8000" value="500">' in page and 'http-equiv="refresh"' in page
+    old = time.time() - ImportJob.STALLED_AFTER.total_seconds() - 60
+    os.utime(progress, (old, old))
+
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+
+    assert 'http-equiv="refresh"' not in page and "已中断" in page and "未写入任何数据" in page
 
 
 def test_the_template_lists_the_valid_values_on_its_second_sheet(people, client):
