@@ -1159,6 +1159,10 @@ def run_export(job_id):
         return None  # already taken: a redelivered task
     purge_exports()
     job = ExportJob.objects.select_related("created_by").get(pk=job_id)
+    if not job.created_by.is_active:  # deactivated since asking: their scope is no longer theirs to use
+        job.state, job.finished_at = S.FAILED, timezone.now()
+        job.save(update_fields=["state", "finished_at"])
+        return job
     f = for_user(job.created_by, QueryDict(job.query))
     name = job.file.field.generate_filename(job, f"export-{job.pk}-{uuid.uuid4().hex[:12]}.xlsx")
     path = job.file.storage.path(name)
@@ -1175,9 +1179,10 @@ def run_export(job_id):
         log.exception("export job %s failed", job_id)
         with contextlib.suppress(OSError):
             os.unlink(partial)
-        job.state = S.FAILED
-    else:
-        job.state, job.file.name, job.total_rows, job.processed_rows = S.DONE, name, count, count
+        job.state, job.finished_at = S.FAILED, timezone.now()
+        job.save(update_fields=["state", "finished_at"])  # the progress it made stays on the row
+        return job
+    job.state, job.file.name, job.total_rows, job.processed_rows = S.DONE, name, count, count
     job.finished_at = timezone.now()
     job.save(update_fields=["state", "file", "total_rows", "processed_rows", "finished_at"])
     return job

@@ -164,13 +164,14 @@ def test_a_failed_export_says_so_and_leaves_no_file(people, client, settings, qu
 
     def broken(queryset, target, progress=None):
         open(target, "wb").write(b"half")
+        progress(2)
         raise OSError("disk full")
 
     monkeypatch.setattr(spreadsheets, "write_export", broken)
     spreadsheets.run_export(queued[0][0])
 
     job = ExportJob.objects.get()
-    assert job.state == "failed" and not job.file
+    assert job.state == "failed" and not job.file and job.processed_rows == 2  # how far it got stays
     assert not [p for p in settings.MEDIA_ROOT.rglob("*") if p.is_file()]
     page = client.get(reverse("suggestions:export_job", args=[job.pk]), **EN).content.decode()
     assert "The export stopped on an unexpected error." in page
@@ -232,3 +233,17 @@ def test_a_job_whose_worker_stopped_says_so_instead_of_running_forever(people, c
     page = client.get(url, **ZH).content.decode()
 
     assert 'http-equiv="refresh"' not in page and "已中断" in page and "请从列表重新导出" in page
+
+
+def test_a_job_of_someone_deactivated_since_is_not_written(people, client, settings, queued,
+                                                           django_capture_on_commit_callbacks):
+    a_varied_database(people)
+    settings.EXPORT_BACKGROUND_ROWS = 0
+    with django_capture_on_commit_callbacks(execute=True):
+        ask(client, people.handler)
+    people.handler.is_active = False
+    people.handler.save()
+
+    job = spreadsheets.run_export(queued[0][0])
+
+    assert job.state == "failed" and not job.file and not [p for p in settings.MEDIA_ROOT.rglob("*") if p.is_file()]
