@@ -120,7 +120,7 @@ def check_entry_point(words):
         assert args[1] in get_commands(), f"manage.py has no {args[1]} command"
     elif program == "python" and args[0] == "-m":
         assert importlib.util.find_spec(args[1]) is not None, f"no module {args[1]}"
-    elif program in ("pg_isready", "redis-cli", "redis-server"):
+    elif program in ("postgres", "pg_isready", "redis-cli", "redis-server"):
         pass  # in the postgres and redis images
     else:
         pytest.fail(f"unknown program {program}: teach this test what it needs")
