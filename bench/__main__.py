@@ -74,7 +74,7 @@ def main(argv=None):
     parser.add_argument("--only", default=",".join(TASKS), help="measurements to run: " + ",".join(TASKS))
     parser.add_argument("--rounds", type=int, default=40, help="requests per page and size")
     parser.add_argument("--repetitions", type=int, default=7, help="runs of the annual report and its floor")
-    parser.add_argument("--create-rows", type=int, default=1000,
+    parser.add_argument("--create-rows", type=int, default=10000,
                         help="rows of new suggestions imported (the ratio to parsing is per row)")
     parser.add_argument("--reimport-rows", type=int, default=10000, help="rows of the re-imported export")
     args = parser.parse_args(argv)

@@ -134,7 +134,7 @@ def main(argv=None):
     parser.add_argument("--blocks", type=int, default=8)
     parser.add_argument("--repetitions", type=int, default=7)
     parser.add_argument("--file")
-    parser.add_argument("--create-rows", type=int, default=1000)
+    parser.add_argument("--create-rows", type=int, default=10000)
     parser.add_argument("--reimport-rows", type=int, default=10000)
     parser.add_argument("--open", type=int, default=100000)
     args = parser.parse_args(argv)
