@@ -165,5 +165,4 @@ class SuggestionFilter(django_filters.FilterSet):
 def for_user(user, data):
     """The list's pipeline, shared by the page, the export and the background export's worker:
     the user's scope → this FilterSet over the query string `data` (a QueryDict)."""
-    qs = scoping.suggestions(user).select_related("lead_deputy", "category", "street")
-    return SuggestionFilter(data or None, queryset=qs)
+    return SuggestionFilter(data or None, queryset=scoping.suggestions(user))

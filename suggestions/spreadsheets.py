@@ -759,8 +759,9 @@ class Importer:
     def _apply(self, rows):
         # New rows of an assignment list are written in bulk; earlier years' records (an outcome, a
         # rating) and changes of recorded suggestions go step by step through the workflow.
-        fresh = [row for row in rows if self._is_new_assignment(row)]
-        rest = [row for row in rows if not self._is_new_assignment(row)]
+        fresh, rest = [], []
+        for row in rows:
+            (fresh if self._is_new_assignment(row) else rest).append(row)
         total, done = len(rows), 0
         last = time.monotonic()
 

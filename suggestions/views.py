@@ -97,7 +97,7 @@ def filtered_suggestions(request):
 def suggestion_list(request):
     f = filtered_suggestions(request)
     qs = f.qs if f.is_bound else f.queryset
-    qs = (qs.select_related(None).select_related("lead_deputy").only(*LIST_FIELDS)
+    qs = (qs.select_related("lead_deputy").only(*LIST_FIELDS)
           .order_by("-year", "number", "pk").prefetch_related(_lead_assignments()))
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
