@@ -47,7 +47,12 @@ def envlist(name, default):
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
-DEBUG = envbool("DEBUG", True)
+# The production image (Dockerfile) sets PRODUCTION=1: there DEBUG is off unless asked for, and asking
+# for it stops the start (its error pages show code and settings to anyone).
+PRODUCTION = envbool("PRODUCTION", False)
+DEBUG = envbool("DEBUG", not PRODUCTION)
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("DEBUG cannot be on in production (PRODUCTION=1): unset DEBUG or set DEBUG=0")
 _DEV_SECRET = "dev-only-insecure-secret-key-do-not-use-in-production"
 SECRET_KEY = envstr("SECRET_KEY")
 if not SECRET_KEY:
@@ -82,6 +87,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "ops.middleware.ContentSecurityPolicyMiddleware",
+    "ops.middleware.PageMethodsMiddleware",
     "ops.middleware.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

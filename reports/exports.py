@@ -80,9 +80,11 @@ def statistics_paragraph(report):
     elif replied == total and on_time == replied:
         text = f"{handled}均在规定时间内办复。"
     elif replied == total:
-        text = f"{handled}均已办复，其中按期办复 {on_time} 件，按期办复率 {rate}。"
+        text = f"{handled}均已办复，按期办复 {on_time} 件，按期办复率 {rate}。"
     else:
         text = f"{handled}已办复 {replied} 件，其中按期办复 {on_time} 件，按期办复率 {rate}。"
+    if r["source"] == "community":
+        text = _spread(r, noun) + text
     if replied:
         parts = [f"“{OUTCOME_LABELS_ZH[o]}”的 {r['outcomes'][o]['count']} 件，占比 {pct(r['outcomes'][o]['percent'])}"
                  for o in OUTCOMES]
@@ -99,13 +101,30 @@ def statistics_paragraph(report):
         text += f"已办复的建议中公开答复 {r['public']} 件，公开率 {pct(r['disclosure_rate'])}。"
     text += _supervision_sentences(r.get("supervision"), noun)
     lookback = r.get("lookback")
-    if lookback:
+    if lookback and lookback["candidates"]:
         first, last = lookback["years"]
         years = f"{first}年" if first == last else f"{first}至{last}年"
         planned, reference = OUTCOME_LABELS_ZH[Outcome.PLANNED], OUTCOME_LABELS_ZH[Outcome.FOR_REFERENCE]
         text += (f"对{years}办理结果为“{planned}”和“{reference}”的 {lookback['candidates']} 件{noun}开展“回头看”，"
                  f"其中 {lookback['converted_to_solved']} 件转为“{OUTCOME_LABELS_ZH[Outcome.SOLVED]}”。")
     return text
+
+
+def _spread(r, noun):
+    """Where the community drive's items came from and who handles them.
+
+    Seed: 区政府收到市、区人大代表集中联系社区意见建议共 44 件，涉及全区 11 个街镇，分别交由区建设管理委、
+    区公安分局等 15 个部门负责办理。 The departments named are those leading the most items.
+    """
+    leads = sorted((d for d in r["by_department"] if d["lead"]), key=lambda d: -d["lead"])
+    if not r["total"] or not r["by_street"] or not leads:
+        return ""
+    named = "、".join(d["department"] for d in leads[:2])
+    if len(leads) > 2:
+        named += f"等 {len(leads)} 个部门"
+    handed = "分别交由" if len(leads) > 1 else "交由"
+    return (f"区政府收到{noun}共 {r['total']} 件，涉及全区 {len(r['by_street'])} 个街镇，"
+            f"{handed}{named}负责办理。")
 
 
 def _supervision_sentences(supervision, noun):
@@ -217,7 +236,7 @@ def tables(report):
         t.append(("监督检查", ["监督检查", f"{r['year']}年"], [[label, value] for label, _, value in figures],
                   ["row", [kind for _, kind, _ in figures]]))
     lookback = r.get("lookback")
-    if lookback:
+    if lookback and lookback["candidates"]:
         first, last = lookback["years"]
         t.append(("回头看", ["年度", "计划解决和留作参考", "转为已经解决", "转化率"],
                   [[f"{first}—{last}", lookback["candidates"], lookback["converted_to_solved"],

@@ -22,6 +22,9 @@ class DeputyAdmin(admin.ModelAdmin):
     search_fields = ["name", "delegation"]
     autocomplete_fields = ["user"]
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # a deputy stays on the record of every suggestion they signed, co-signed ones too
+
 
 class ReadOnlyInline(admin.TabularInline):
     extra = 0

@@ -4,6 +4,7 @@ import re
 from django import forms
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from departments.models import Department
@@ -113,6 +114,30 @@ class SuggestionForm(forms.ModelForm):
 
     def changes(self):
         return {name: self.cleaned_data[name] for name in self.Meta.fields if name not in ("year", "number")}
+
+    def differences(self, saved):
+        """Where the saved suggestion differs from what was submitted: (label, saved, submitted) rows,
+        shown when someone else saved first."""
+        def shown(name, value):
+            field = self.fields[name]
+            if value in (None, ""):
+                return "—"
+            if isinstance(value, bool):
+                return gettext("Yes") if value else gettext("No")
+            if isinstance(field, forms.ChoiceField) and not isinstance(field, forms.ModelChoiceField):
+                return str(dict(field.choices).get(value, value))
+            return str(value)
+
+        rows = [(self.fields[name].label, shown(name, getattr(saved, name)), shown(name, value))
+                for name, value in self.changes().items() if getattr(saved, name) != value]
+        lead = self.cleaned_data["lead_deputy_name"].strip()
+        names = {"lead_deputy_name": (saved.lead_deputy.name, lead),
+                 "co_deputy_names": ("、".join(sorted(d.name for d in saved.co_deputies.all())),
+                                     "、".join(sorted(n for n in split_names(self.cleaned_data.get("co_deputy_names"))
+                                                     if n != lead)))}
+        rows += [(self.fields[name].label, theirs or "—", ours or "—")
+                 for name, (theirs, ours) in names.items() if theirs != ours]
+        return rows
 
 
 def _deputy(name):

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from departments import scoping
 
@@ -54,7 +54,7 @@ class UploadForm(forms.Form):
 
 
 @coordinator_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def import_upload(request):
     """Upload a file: it is kept as an ImportJob and checked (a dry run), here or in a worker."""
     form = UploadForm(request.POST or None, request.FILES or None)
@@ -73,7 +73,8 @@ def import_upload(request):
         else:
             job.total_rows = rows
             job.save(update_fields=["total_rows"])
-            spreadsheets.start_job(job, spreadsheets.CHECK, background=rows > settings.IMPORT_BACKGROUND_ROWS)
+            spreadsheets.start_job(job, spreadsheets.CHECK, background=rows > settings.IMPORT_BACKGROUND_ROWS,
+                                   request=request)
             return redirect("suggestions:import_job", job.pk)
     jobs = ImportJob.objects.select_related("created_by")[:10]
     return render(request, "suggestions/import.html", {
@@ -84,7 +85,7 @@ def import_upload(request):
 
 
 @coordinator_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def import_job(request, pk):
     """One import: its progress, its preview (created, updated, refused) and the confirmation.
     Everything shown comes from the ImportJob row, so a reload finds the page as it was."""
@@ -97,7 +98,7 @@ def import_job(request, pk):
             return redirect("suggestions:import_job", job.pk)
         job.refresh_from_db()
         spreadsheets.start_job(job, spreadsheets.IMPORT,
-                               background=job.total_rows > settings.IMPORT_BACKGROUND_ROWS)
+                               background=job.total_rows > settings.IMPORT_BACKGROUND_ROWS, request=request)
         return redirect("suggestions:import_job", job.pk)
     interrupted = spreadsheets.stalled(job)
     running = job.state in RUNNING and not interrupted
@@ -122,7 +123,7 @@ def import_template(request):
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def export(request):
     """The list page's rows as .xlsx: the same scope and the same filters (`filtered_suggestions`).
     Up to EXPORT_BACKGROUND_ROWS rows the file is the answer. Above, a GET asks to confirm (a GET
@@ -170,7 +171,7 @@ def _filters_shown(f):
 
 
 @login_required
-@require_GET
+@require_safe
 def export_job(request, pk):
     """One background export: its progress while a worker writes it, then the download link.
     Everything shown comes from the ExportJob row, so a reload finds the page as it was."""
@@ -186,7 +187,7 @@ def export_job(request, pk):
 
 
 @login_required
-@require_GET
+@require_safe
 def export_file(request, pk):
     """The file of a finished background export, for its owner only."""
     job = _own_export(request, pk, state=ExportJob.State.DONE)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from celery import shared_task
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import DatabaseError, transaction
 from django.db.models import OuterRef, Prefetch, Subquery
 from django.http import QueryDict
@@ -38,6 +39,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import from_excel
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from audit import context as audit_context
 from departments.models import Department, Street
 
 from . import deadlines, workflow
@@ -1326,8 +1328,10 @@ CHECK, IMPORT = "check", "import"
 STARTS = {CHECK: ImportJob.State.QUEUED, IMPORT: ImportJob.State.IMPORTING}
 
 
-def run_job(job_id, mode):
-    """Check (a dry run) or import a job's file and record the outcome on the job."""
+def run_job(job_id, mode, user_id=None, ip=None):
+    """Check (a dry run) or import a job's file and record the outcome on the job. What it writes is
+    on the audit trail as an import by the user who asked for this step (`user_id`, the job's owner
+    when not given), from their address (`ip`)."""
     S = ImportJob.State
     start = STARTS[mode]
     if mode == CHECK:
@@ -1337,8 +1341,11 @@ def run_job(job_id, mode):
         return None
     job = ImportJob.objects.get(pk=job_id)
     try:
-        result = import_file(job.file.path, file_name=job.original_name, dry_run=mode == CHECK,
-                             progress=lambda done, total: _write_progress(job, done, total))
+        user = get_user_model().objects.filter(pk=user_id).first() if user_id else job.created_by
+        with audit_context.acting(channel=audit_context.IMPORT, user=user, ip=ip,
+                                  path=f"import {job.pk}: {job.original_name}"):
+            result = import_file(job.file.path, file_name=job.original_name, dry_run=mode == CHECK,
+                                 progress=lambda done, total: _write_progress(job, done, total))
     except Exception:
         log.exception("import job %s failed", job_id)
         job.state, job.errors = S.FAILED, [Issue(None, "", N_("The import stopped on an unexpected error; nothing "
@@ -1359,22 +1366,24 @@ def run_job(job_id, mode):
 
 
 @shared_task(name="suggestions.run_import_job", ignore_result=True)
-def run_import_job(job_id, mode):
-    run_job(job_id, mode)
+def run_import_job(job_id, mode, user_id=None, ip=None):
+    run_job(job_id, mode, user_id, ip)
 
 
-def start_job(job, mode, background):
+def start_job(job, mode, background, request=None):
     """Run a job now, or after the current transaction commits in a Celery worker; when the broker
-    cannot be reached, run it in this process rather than fail the request."""
+    cannot be reached, run it in this process rather than fail the request. Its writes are
+    attributed to the `request`'s user and address."""
+    by = (request.user.pk, audit_context.client_ip(request)) if request else (None, None)
     if not background:
-        return run_job(job.pk, mode)
+        return run_job(job.pk, mode, *by)
 
     def enqueue():
         try:
-            run_import_job.apply_async((job.pk, mode), retry=False)
+            run_import_job.apply_async((job.pk, mode, *by), retry=False)
         except Exception:
             log.warning("broker unreachable; running import job %s in-process", job.pk, exc_info=True)
-            run_job(job.pk, mode)
+            run_job(job.pk, mode, *by)
 
     transaction.on_commit(enqueue)
     return job

@@ -361,10 +361,10 @@ def suggestion_create(request):
         raise PermissionDenied
     form = forms.RegisterForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        lead, co = form.deputies()
         data = form.cleaned_data
         try:
-            with transaction.atomic():
+            with transaction.atomic():  # a refused registration leaves no new deputy behind either
+                lead, co = form.deputies()
                 s = workflow.register(actor=request.user, year=data["year"], number=data["number"],
                                       lead_deputy=lead, co_deputies=co,
                                       **{k: v for k, v in form.changes().items() if k != "lead_deputy"})
@@ -387,15 +387,17 @@ def suggestion_edit(request, pk):
         raise PermissionDenied
     form = forms.SuggestionForm(request.POST or None, instance=s)
     if request.method == "POST" and form.is_valid():
-        lead, co = form.deputies()
         try:
-            workflow.update(s, actor=request.user, expected_version=form.cleaned_data.get("version"),
-                            co_deputies=co, **{**form.changes(), "lead_deputy": lead})
+            with transaction.atomic():
+                lead, co = form.deputies()
+                workflow.update(s, actor=request.user, expected_version=form.cleaned_data.get("version"),
+                                co_deputies=co, **{**form.changes(), "lead_deputy": lead})
         except workflow.WorkflowError as e:
             form.add_error(None, str(e))
             s.refresh_from_db()
-            return render(request, "suggestions/form.html", {"form": form, "title": _("Edit suggestion"),
-                                                             "current": s, "conflict": True}, status=409)
+            return render(request, "suggestions/form.html", {
+                "form": form, "title": _("Edit suggestion"), "s": s, "differences": form.differences(s)},
+                status=409)
         messages.success(request, _("Changes saved."))
         return redirect("suggestions:detail", s.pk)
     return render(request, "suggestions/form.html", {"form": form, "title": _("Edit suggestion"), "s": s},

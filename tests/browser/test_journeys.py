@@ -410,3 +410,40 @@ def test_it_reaches_the_navigation_from_the_keyboard(open_page, server):
         page.keyboard.press("Enter")
         page.keyboard.press("Tab")
         assert page.evaluate("!!document.activeElement.closest('main')")
+
+
+def test_a_step_is_done_from_the_keyboard_alone(open_page, server):
+    """A handler records progress without the mouse: Tab to the step, Enter opens it, Tab through its
+    labelled fields, Enter on the button."""
+    from departments.models import Department
+    from suggestions.models import Assignment
+
+    suggestion, assignment = server.query(
+        f"SELECT a.suggestion_id, a.id FROM {Assignment._meta.db_table} a "
+        f"JOIN {Department._meta.db_table} d ON d.id = a.department_id "
+        "WHERE d.name = ? AND a.state = ? ORDER BY a.id LIMIT 1", (JIANSHE, AssignmentState.HANDLING))[0]
+    action = f"/assignments/{assignment}/add_progress/"
+    page = open_page("handler")
+    page.goto(server.url(f"/suggestions/{suggestion}/"))
+    focused = "document.activeElement"
+
+    def tab_to(test, limit=300):
+        for _ in range(limit):
+            page.keyboard.press("Tab")
+            if page.evaluate(f"(() => {{ const e = {focused}; return {test}; }})()"):
+                return
+        raise AssertionError(f"Tab never reached: {test}")
+
+    tab_to(f"e.tagName === 'SUMMARY' && !!e.parentElement.querySelector(\"form[action='{action}']\")")
+    page.keyboard.press("Enter")
+    step = page.locator("details.action", has=page.locator(f"form[action='{action}']"))
+    assert step.get_attribute("open") is not None
+    tab_to("e.tagName === 'TEXTAREA'")
+    assert page.evaluate(f"{focused}.labels.length") == 1
+    page.keyboard.type("键盘录入的办理进展")
+    tab_to("e.tagName === 'BUTTON'")
+    assert page.evaluate(f"{focused}.form.getAttribute('action')") == action
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.locator("li.msg.success").count() == 1
+    assert "键盘录入的办理进展" in page.locator("main").inner_text()

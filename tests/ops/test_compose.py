@@ -155,7 +155,7 @@ def test_it_builds_from_sources_that_exist():
     users = [arguments for instruction, arguments in instructions if instruction == "USER"]
     assert users and users[-1] not in ("root", "0")
     env = " ".join(arguments for instruction, arguments in instructions if instruction == "ENV")
-    assert "DEBUG=0" in env, "the image must default to production"
+    assert "PRODUCTION=1" in env, "the image must default to production"
 
 
 def test_it_installs_pg_dump_of_the_servers_major_version(services):

@@ -24,6 +24,20 @@ def test_it_refuses_to_start_in_production_with_a_default_or_weak_key(tmp_path, 
     assert (reason or "SECRET_KEY") in result.stderr
 
 
+@pytest.mark.parametrize("debug", ["1", "true"])
+def test_it_refuses_to_start_in_production_with_debug_on(tmp_path, debug):
+    result = manage("check", env=production_env(tmp_path, DEBUG=debug))
+    assert result.returncode != 0
+    assert "DEBUG cannot be on in production" in result.stderr
+
+
+def test_debug_is_off_in_production_unless_asked(tmp_path):
+    result = manage("shell", "-c", "from django.conf import settings; print(settings.DEBUG)",
+                    env=production_env(tmp_path, DEBUG=None))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "False"
+
+
 def test_it_starts_in_development_without_a_key(tmp_path):
     result = manage("check", env=child_env(tmp_path, DEBUG="1"))
     assert result.returncode == 0, result.stderr

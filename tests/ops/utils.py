@@ -16,7 +16,7 @@ def child_env(tmp_path, **values):
     """The current environment without the servers' URLs, with its own VAR_DIR and SQLite file;
     `values` override (None removes a variable)."""
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG",
-                                                             "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE")}
+                                                             "PRODUCTION", "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE")}
     env.update(VAR_DIR=str(tmp_path / "var"), DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
                DJANGO_SETTINGS_MODULE="config.settings", PYTHONPATH=str(BASE_DIR))
     for key, value in values.items():
@@ -28,8 +28,8 @@ def child_env(tmp_path, **values):
 
 
 def production_env(tmp_path, **values):
-    """What .env.example asks for: DEBUG off, a random 50+ character key, a host name."""
-    return child_env(tmp_path, **{"DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(50),
+    """What the image and .env.example give: PRODUCTION, DEBUG off, a random 50+ character key, a host name."""
+    return child_env(tmp_path, **{"PRODUCTION": "1", "DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(50),
                                   "ALLOWED_HOSTS": "jianyi.test", **values})
 
 

@@ -85,6 +85,14 @@ def test_it_writes_a_word_draft_with_the_paragraph_and_the_tables(seed_report):
     assert sum(int(row[1]) for row in departments[1:]) == 172
 
 
+def test_it_words_a_year_replied_late_in_part_and_leaves_out_an_empty_lookback(people):
+    data.write(people, [data.replied("solved"), data.replied("planned", on_time=False)])
+    text = exports.statistics_paragraph(queries.annual(None, Params(2025, D(2025, 9, 19), lookback=(2019, 2020))))
+    assert ("由区政府承办的 2 件区人大代表建议均已办复，按期办复 1 件，按期办复率 50.0%。"
+            "其中，办理结果为“已经解决”的 1 件，占比 50.0%") in text
+    assert "回头看" not in text  # nothing planned or for reference in 2019–2020: no "0 件" sentence
+
+
 def test_it_says_so_when_not_everything_is_replied(people):
     data.write(people, [data.replied("solved"), data.replied("planned", on_time=False), data.Item()])
     r = queries.annual(None, Params(2025, D(2025, 9, 19)))

@@ -7,6 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
+from audit.models import AuditEntry
 from suggestions import deadlines, workflow
 from suggestions.calendar_admin import calendar_changed
 from suggestions.models import Event, WorkCalendarDay
@@ -151,6 +152,10 @@ def test_it_loads_a_new_years_schedule_and_moves_the_deadlines_it_touches(people
     assert not Event.objects.filter(kind=Event.Kind.DEADLINE_CHANGED, assignment_id=same.pk).exists()
     assert "1 open deadlines moved" in out
     assert deadlines.calendar_warning(dt.date(year - 1, 12, 1)) is None
+    # Every day written is on the audit trail, as the command's change.
+    trail = AuditEntry.objects.filter(model_label="suggestions.workcalendarday", object_id=str(makeup))
+    assert [(e.action, e.channel, e.changes["is_workday"]["new"]) for e in trail] == [("create", "command", True)]
+    assert AuditEntry.objects.filter(model_label="suggestions.workcalendarday").count() == days.count()
 
 
 def test_it_refuses_a_schedule_with_mistakes_and_writes_nothing(people, tmp_path):

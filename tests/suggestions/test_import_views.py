@@ -10,9 +10,10 @@ from django.urls import reverse
 from kombu.exceptions import OperationalError
 from openpyxl import load_workbook
 
+from audit.models import AuditEntry
 from suggestions import spreadsheets
 from suggestions.models import ImportJob, Suggestion
-from tests.base import PASSWORD
+from tests.base import COORDINATOR, PASSWORD, make_user
 from tests.suggestions.test_import import row, snapshot, write_xlsx
 
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
@@ -131,7 +132,7 @@ def test_a_large_file_is_checked_by_a_worker_with_a_progress_page(people, client
         response = upload(client, write_xlsx(tmp_path / "a.xlsx", [row(建议号=f"2024{i:03d}") for i in range(1, 4)]))
 
     job = ImportJob.objects.get()
-    assert queued == [(job.pk, "check")] and job.state == "queued"
+    assert queued == [(job.pk, "check", people.office.pk, "127.0.0.1")] and job.state == "queued"
     spreadsheets._write_progress(job, 1, 3)
     page = client.get(response["Location"], **EN).content.decode()
     assert 'http-equiv="refresh" content="2"' in page and '<progress max="3" value="1">' in page
@@ -142,6 +143,20 @@ def test_a_large_file_is_checked_by_a_worker_with_a_progress_page(people, client
     assert job.state == "checked" and job.summary["created"] == 3
     page = client.get(response["Location"], **EN).content.decode()
     assert "http-equiv" not in page and "Confirm the import" in page
+
+    # Confirmed by another coordinator from another address: the worker's writes are theirs on the trail.
+    other = make_user("office2", COORDINATOR)
+    login(client, other)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(response["Location"], REMOTE_ADDR="10.1.2.3", **EN)
+    assert queued[1] == (job.pk, "import", other.pk, "10.1.2.3")
+    spreadsheets.run_import_job(*queued[1])
+    created = Suggestion.objects.filter(number__startswith="2024")
+    assert created.count() == 3
+    entries = AuditEntry.objects.filter(model_label="suggestions.suggestion", action="create",
+                                        object_id__in=[str(pk) for pk in created.values_list("pk", flat=True)])
+    assert {(e.actor, e.ip_address, e.channel) for e in entries} == {(other, "10.1.2.3", "import")}
+    assert entries.count() == 3
 
 
 def test_an_unreachable_broker_runs_the_job_in_process(people, client, tmp_path, settings, monkeypatch,

@@ -7,9 +7,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.models import AuditEntry
 from departments.models import Department
 from suggestions import workflow
-from suggestions.models import Event, Suggestion
+from suggestions.models import Deputy, Event, Suggestion
 from tests.base import PASSWORD
 
 
@@ -113,6 +114,19 @@ def test_it_explains_bad_registration_input_and_saves_nothing(client, people):
     assert Suggestion.objects.count() == 1
 
 
+def test_a_registration_the_workflow_refuses_leaves_no_new_deputy(client, people):
+    login(client, people.office)
+    before = (Suggestion.objects.count(), Deputy.objects.count(), Event.objects.count(), AuditEntry.objects.count())
+    r = client.post(reverse("suggestions:create"), {
+        "year": 2025, "number": "2025009", "title": "完善路灯", "source": "session", "is_public": "on",
+        "lead_deputy_name": "新代表甲", "co_deputy_names": "新代表乙", "assigned_on": "2025-03-03",
+        "lead": [people.dept.pk], "co": [people.dept.pk]})  # the form is valid; the workflow refuses
+    assert r.status_code == 400
+    assert "既主办又会办" in r.content.decode()
+    assert (Suggestion.objects.count(), Deputy.objects.count(), Event.objects.count(),
+            AuditEntry.objects.count()) == before
+
+
 def test_it_takes_a_suggestion_through_the_whole_handling_in_the_browser(client, people):
     s = people.assigned(co=[people.dept2], on=dt.date(2025, 3, 3))
     lead = s.assignments.get(role="lead")
@@ -182,10 +196,17 @@ def test_it_refuses_an_edit_from_a_stale_page(client, people):
             "version": s.version, "content": ""}
     assert client.post(reverse("suggestions:edit", args=[s.pk]), data).status_code == 302
     data["title"] = "另一个标题"
+    data.update(title="另一个标题", lead_deputy_name="从未见过的代表")
+    deputies = Deputy.objects.count()
     r = client.post(reverse("suggestions:edit", args=[s.pk]), data)  # same, now stale, version
     assert r.status_code == 409
     s.refresh_from_db()
     assert s.title == "新标题"
+    assert Deputy.objects.count() == deputies
+    # The page shows what the other person saved beside what this one typed, which it keeps.
+    assert r.context["differences"] == [("标题", "新标题", "另一个标题"), ("领衔代表", "王代表", "从未见过的代表")]
+    page = r.content.decode()
+    assert "新标题" in page and 'value="另一个标题"' in page
 
 
 def _queries(client, url):

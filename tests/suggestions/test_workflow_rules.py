@@ -154,6 +154,7 @@ def test_it_keeps_the_first_reply_and_outcome_when_rehandling(people):
                              comments="没有明确实施时间", recorded_on=dt.date(2025, 4, 8))
     workflow.order_rehandling(s, actor=people.office, reason="代表不满意", ordered_on=dt.date(2025, 4, 9))
     a = s.assignments.get()
+    assert (a.state, a.due_date) == (A.REHANDLING, dt.date(2025, 5, 9))  # ordered 2025-04-09 + 1 month, a Friday
     second = draft(people, a, dt.date(2025, 4, 25), outcome="solved")
     workflow.sign_reply(second, actor=people.leader, reply_date=dt.date(2025, 4, 28),
                         document_number="静建函〔2025〕8号")
@@ -168,6 +169,31 @@ def test_it_keeps_the_first_reply_and_outcome_when_rehandling(people):
     assert s.outcome == "solved" and s.first_replied_on == dt.date(2025, 4, 1)
     assert list(Feedback.objects.filter(suggestion=s).values_list("result", flat=True)) == [
         "dissatisfied", "satisfied"]
+
+
+def test_it_gives_each_reopened_lead_the_rehandling_deadline_on_the_next_working_day(people, settings):
+    settings.REQUIRE_CONTACT_BEFORE_REPLY = False
+    s = handling(people, lead=people.dept, co=[people.dept3])
+    workflow.assign(s, actor=people.office, lead=[people.dept2], assigned_on=MONDAY)
+    first, second = s.assignments.get(department=people.dept), s.assignments.get(department=people.dept2)
+    co = s.assignments.get(department=people.dept3)
+    workflow.accept(second, actor=None, accepted_on=MONDAY)
+    workflow.send_opinion(co, actor=None, text="同意", sent_on=dt.date(2025, 3, 10))
+    for a, on in ((first, dt.date(2025, 3, 28)), (second, dt.date(2025, 3, 31))):
+        reply = workflow.draft_reply(a, actor=None, outcome="solved", body="答复正文", drafted_on=on)
+        workflow.sign_reply(reply, actor=None, reply_date=on, document_number="静建函〔2025〕6号")
+    workflow.record_feedback(s, actor=people.liaison, result="dissatisfied", attitude="satisfied",
+                             comments="问题没有解决", recorded_on=dt.date(2025, 4, 1))
+    workflow.order_rehandling(s, actor=people.office, reason="代表不满意", ordered_on=dt.date(2025, 4, 1))
+    # DOMAIN.md: a new reply is due 1 month after the order, on 2025-05-01; that is Labour Day and
+    # 2025-05-01..05 are public holidays, so the deadline moves to Tuesday 2025-05-06.
+    for a in (first, second):
+        a.refresh_from_db()
+        assert (a.state, a.due_date) == (A.REHANDLING, dt.date(2025, 5, 6))
+        assert "2025-05-01" in a.due_basis and "2025-05-06" in a.due_basis  # how it was worked out
+    co.refresh_from_db()
+    assert (co.state, co.due_date) == (A.OPINION_SENT, dt.date(2025, 4, 3))  # the co-handler is not reopened
+    assert s.events.get(kind=Event.Kind.REHANDLING).data["due_date"] == "2025-05-06"
 
 
 def test_it_dates_an_outcome_change_and_keeps_the_earlier_outcome(people):

@@ -3,6 +3,7 @@
 A refused move raises and leaves the row, its version and the timeline exactly as they were.
 """
 import datetime as dt
+import re
 
 import pytest
 from django.core.exceptions import PermissionDenied
@@ -146,9 +147,9 @@ def snapshot(obj):
             s.assignments.count(), Reply.objects.filter(assignment__suggestion=s, state="sent").count())
 
 
-def expect_refused(people, action, obj, actor, error):
+def expect_refused(people, action, obj, actor, error, match=None):
     before = snapshot(obj)
-    with pytest.raises(error):
+    with pytest.raises(error, match=match):
         MOVES[action](people, obj, actor)
     assert snapshot(obj) == before
 
@@ -246,3 +247,43 @@ def test_it_lets_the_leader_but_not_the_handler_sign(people):
     workflow.sign_reply(draft, actor=people.leader, reply_date=WITHIN_WINDOW, document_number="静建函〔2025〕1号")
     a.refresh_from_db()
     assert a.state == A.REPLIED and a.replies.get().signed_by == people.leader
+
+
+# --- a move kept to one role (lead or co), tried on an assignment of the other role ---
+
+OTHER_ROLE = {AssignmentRole.LEAD: (AssignmentRole.CO, CO_STATES),
+              AssignmentRole.CO: (AssignmentRole.LEAD, LEAD_STATES)}
+ONE_ROLE_MOVES = [action for action, move in TRANSITIONS.items() if move.role]
+# These act on a draft reply or an extension request, which only an assignment of the move's own role
+# can have: the other role's assignment has none to hand over, so the rule is checked on the assignment.
+ON_ITS_RECORD = {"sign_reply", "send_back_reply", "decide_extension"}
+WHO_MAY = {workflow.OFFICE: "office", workflow.HANDLER: "handler", workflow.LEADER: "leader"}
+OTHER_ROLE_CASES = [(action, state, OTHER_ROLE[TRANSITIONS[action].role][0])
+                    for action in ONE_ROLE_MOVES for state in OTHER_ROLE[TRANSITIONS[action].role][1]]
+
+
+def test_it_tries_every_move_kept_to_one_role_on_the_other_role():
+    assert ONE_ROLE_MOVES
+    assert ON_ITS_RECORD <= set(ONE_ROLE_MOVES)
+    # The role rule itself, not only the state, is what refuses some of them.
+    assert any(state in TRANSITIONS[action].sources for action, state, _ in OTHER_ROLE_CASES)
+
+
+@pytest.mark.parametrize(("action", "state", "role"), OTHER_ROLE_CASES,
+                         ids=[f"{a}-{s}-{r}" for a, s, r in OTHER_ROLE_CASES])
+def test_it_refuses_a_move_of_one_role_on_an_assignment_of_the_other(people, action, state, role):
+    a = assignment_in(people, state, role)
+    move = TRANSITIONS[action]
+    persona = WHO_MAY[move.who]
+    assert action in MAY[persona]  # someone who may make the move on an assignment of its own role
+    actor = getattr(people, persona)
+    # From a state the move starts from, the message names the role the move is for.
+    named = re.escape(str(AssignmentRole(move.role).label)) if state in move.sources else None
+    assert not workflow.allowed(actor, action, a)
+    if action in ON_ITS_RECORD:
+        before = snapshot(a)
+        with pytest.raises(WorkflowError, match=named):
+            workflow._check(actor, action, a)
+        assert snapshot(a) == before
+    else:
+        expect_refused(people, action, a, actor, WorkflowError, match=named)

@@ -1,6 +1,7 @@
 """The access matrix, generated from the URL configuration.
 
-Every URL of the product, with GET and POST, is requested as an anonymous visitor and as each
+Every URL of the product, with GET, HEAD and POST (and PUT, PATCH, DELETE, OPTIONS and TRACE, which
+every URL refuses with 405), is requested as an anonymous visitor and as each
 persona (the office, the liaison office, a handler and a leader of each department, a deputy with
 a login), on objects inside and outside the persona's scope. Expected: anonymous → the login page
 (except public pages); out of scope → 404; in scope but read-only → 403; allowed → an answer
@@ -19,8 +20,11 @@ from dataclasses import dataclass, field
 import pytest
 from django.db import transaction
 from django.test import Client
+from django.urls import reverse
 
 from audit.models import AuditEntry
+from suggestions import views as suggestion_views
+from suggestions import workflow
 from tests.base import make_user
 from tests.trust import world as world_module
 from tests.trust.urlmap import routes
@@ -176,6 +180,8 @@ ROUTES = routes()
 LOGIN = "/accounts/login/"
 ADMIN_LOGIN = "/admin/login/"
 OK = {200, 302, 400, 405}  # 405: a method the page does not take, refused before anything is read
+# What no page takes (ops.middleware.PageMethodsMiddleware): 405 everywhere, for everyone.
+OTHER_METHODS = ("PUT", "PATCH", "DELETE", "OPTIONS", "TRACE")
 
 
 def test_it_classifies_every_url():
@@ -221,7 +227,7 @@ def _request(client, user, method, url):
         client.as_user = user
     with transaction.atomic():
         last = AuditEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-        response = client.get(url) if method == "GET" else client.post(url, {})
+        response = client.post(url, {}) if method == "POST" else client.generic(method, url)
         body = _body(response) if response.status_code == 200 else ""
         deleted = list(AuditEntry.objects.filter(pk__gt=last, action="delete", model_label__in=PRODUCT_RECORDS)
                        .values_list("model_label", "object_id"))
@@ -265,6 +271,10 @@ def _secrets(w, persona, rule):
 
 def _expected(rule, probe, family, persona, method):
     """The acceptable status codes, or "login" / "public" for the checks made apart."""
+    if method in OTHER_METHODS:
+        return {405}
+    if method == "HEAD":  # a GET without its body
+        method = "GET"
     if rule.kind == PUBLISHED:
         return OK if probe.published else {404}
     if rule.kind == PUBLIC:
@@ -336,7 +346,9 @@ def test_it_enforces_the_matrix(world, route):
     failures = []
     for label, url, probe, family in _cases(world, route, rule):
         for persona in (None, *PERSONAS):
-            for method in ("GET", "POST"):
+            for method in ("GET", "HEAD", "POST", *OTHER_METHODS):
+                if method in OTHER_METHODS and persona not in (None, "office", "handler2"):
+                    continue  # refused before any user is read: three kinds of visitor suffice
                 r, body = _request(client, world.users.get(persona), method, url)
                 failures += _check(route, rule, url, label, probe, family, persona, method, r, body, world)
     assert not failures, "\n".join(failures)
@@ -353,8 +365,68 @@ def test_it_keeps_the_admin_for_staff_only(people):
             continue
         url = route.url()
         for user in (None, people.office, deputy):
-            for method in ("GET", "POST"):
+            for method in ("GET", "POST", "DELETE"):
                 r, _ = _request(client, user, method, url)
-                if not (r.status_code == 302 and r["Location"].startswith(ADMIN_LOGIN)):
+                if method == "DELETE":
+                    if r.status_code != 405:
+                        failures.append(f"{method} {url} as {user or 'anonymous'}: {r.status_code}")
+                elif not (r.status_code == 302 and r["Location"].startswith(ADMIN_LOGIN)):
                     failures.append(f"{method} {url} as {user or 'anonymous'}: {r.status_code} {r.get('Location', '')}")
+    assert not failures, "\n".join(failures)
+
+
+def _step_writers(name, family):
+    """Who may take a workflow step on this department's object, from the move's `who`
+    (the state decides apart: `workflow.allowed` with no user)."""
+    who = workflow.TRANSITIONS[name].who
+    if who == workflow.OFFICE:
+        return {COORD}
+    if who == workflow.HANDLER:
+        return set(family.handlers)
+    if who == workflow.LEADER:
+        return set(family.leaders) | ({COORD} if name == "change_outcome" else set())
+    return {COORD, LIAISON} | set(family.deputies)  # the ratings: the office, the liaison office, the deputy
+
+
+def _step_cases(family):
+    """(URL, step, the object whose state decides, level) for every step of every step URL."""
+    views = suggestion_views
+    for name in views.SUGGESTION_STEPS:
+        for s in (family.suggestion, family.replied):
+            yield reverse("suggestions:suggestion_step", args=[s.pk, name]), name, s, "suggestion"
+    for name in views.ASSIGNMENT_STEPS:
+        for a in (family.assignment, family.sent_reply.assignment):
+            yield reverse("suggestions:assignment_step", args=[a.pk, name]), name, a, "assignment"
+    for name in views.REPLY_STEPS:
+        url = reverse("suggestions:reply_step", args=[family.draft.pk, name])
+        yield url, name, family.draft.assignment, "assignment"
+    yield (reverse("suggestions:extension_step", args=[family.extension.pk]), "decide_extension",
+           family.extension.assignment, "assignment")
+
+
+def test_every_workflow_step_is_scoped_and_refused_to_whom_it_is_not_given(world):
+    """Each step of each step URL (the matrix above probes a few), POSTed by everyone on both
+    departments' objects: out of scope 404; in scope, 403 unless the move is the persona's and the
+    object's state allows it."""
+    client = Client()
+    failures = []
+    for family in (world.mine, world.theirs):
+        for url, name, obj, level in _step_cases(family):
+            possible = workflow.allowed(None, name, obj)
+            for persona in (None, *PERSONAS):
+                r, _ = _request(client, world.users.get(persona), "POST", url)
+                if persona is None:
+                    ok = r.status_code == 302 and r["Location"].startswith(LOGIN)
+                    want = "the login page"
+                else:
+                    if persona not in _readers(family, level):
+                        want = {404}
+                    elif persona in _step_writers(name, family) and possible:
+                        want = {200, 302, 400}
+                    else:
+                        want = {403}
+                    ok = r.status_code in want
+                if not ok:
+                    failures.append(f"POST {url} ({family.key}) as {persona or 'anonymous'}: {r.status_code}, "
+                                    f"expected {want}")
     assert not failures, "\n".join(failures)

@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from suggestions import workflow
-from suggestions.models import Assignment, Feedback, Reply, Suggestion
+from suggestions.models import Assignment, Deputy, Feedback, Reply, Suggestion
 from tests.base import make_user
 
 
@@ -126,7 +126,7 @@ def test_it_keeps_withdrawn_suggestions_and_counts_them(people):
     assert [x.pk for x in listed] == [s.pk]
 
 
-PRODUCT_MODELS = [Suggestion, Assignment, Reply, Feedback]
+PRODUCT_MODELS = [Suggestion, Assignment, Reply, Feedback, Deputy]
 
 
 @pytest.mark.parametrize("model", PRODUCT_MODELS, ids=lambda m: m.__name__)

@@ -133,9 +133,8 @@ def load_year(year, days):
     before = {d: (w, n) for d, w, n in WorkCalendarDay.objects.filter(date__year=year)
               .values_list("date", "is_workday", "name")}
     changed = sorted(d for d, value in days.items() if before.get(d) != value)
-    rows = [WorkCalendarDay(date=d, is_workday=days[d][0], name=days[d][1]) for d in changed]
-    WorkCalendarDay.objects.bulk_update([r for r in rows if r.date in before], ["is_workday", "name"])
-    WorkCalendarDay.objects.bulk_create([r for r in rows if r.date not in before])
+    for d in changed:  # one save each (a year is at most 366): each change is on the audit trail
+        WorkCalendarDay.objects.update_or_create(date=d, defaults={"is_workday": days[d][0], "name": days[d][1]})
     return changed, calendar_changed(changed)
 
 
