@@ -9,8 +9,11 @@ form class), so a field added later is attacked too. Each example runs in a roll
 savepoint: every example meets the same objects in the same states.
 """
 import datetime as dt
+import io
 
 import pytest
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.forms import (
     BooleanField,
@@ -23,14 +26,17 @@ from django.forms import (
     MultipleChoiceField,
 )
 from django.test import Client
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, resolve, reverse
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from suggestions import views, workflow
+from suggestions import spreadsheets, tasks, views, workflow
 from suggestions.forms import RegisterForm, SuggestionForm
-from tests.base import make_user
+from suggestions.models import ImportJob, Suggestion
+from tests.base import PASSWORD, make_user
 from tests.trust import world as world_module
 
 SCRIPT = "<script>alert(1)</script>"
@@ -458,3 +464,249 @@ def test_it_ignores_ids_no_column_can_hold_in_a_choice_of_many(people):
     assert not Suggestion.objects.filter(pk__in=[10**30, -(10**30)]).exists()
     form = RegisterForm({"lead": ["9" * 30]})
     assert not form.is_valid() and "lead" in form.errors
+
+
+# --- logging in and changing one's password -----------------------------------------------------
+
+def test_it_survives_hostile_input_when_logging_in(people, settings):
+    """The login form, throttled as in production: a lockout (429) is an answer, a 500 is not, and
+    the user name typed comes back escaped on the form and on the lockout page alike."""
+    from axes.utils import reset
+
+    settings.AXES_ENABLED, settings.AXES_FAILURE_LIMIT = True, 5
+    url = reverse("login")
+    reached = []
+
+    def attempt(data):
+        r = Client().post(url, data, REMOTE_ADDR="10.9.9.9")
+        check(r)
+        reached.append(r.status_code)
+
+    # Not rolled back: the failures add up, so that the later sharp values meet the lockout page.
+    for data in one_field_at_a_time(AuthenticationForm(), extra=["next"]):
+        attempt(data)
+    assert 429 in reached, "the sharp values never met the lockout"
+    reset()
+    reached.clear()
+
+    @EXAMPLES
+    @given(data=st.fixed_dictionaries({"username": st.one_of(st.just("handler"), hostile_text),
+                                       "password": st.one_of(st.just(PASSWORD), hostile_text),
+                                       "next": st.one_of(st.just("/"), hostile_text)}))
+    def run(data):
+        rolled_back(lambda: attempt(data))  # the attempts roll back too: every example meets the form
+
+    run()
+    assert 200 in reached, "no example reached the login form itself"
+
+
+NEW_PASSWORD = "换一个新的密码-2025"
+
+
+@st.composite
+def password_changes(draw):
+    new = draw(st.one_of(st.just(NEW_PASSWORD), hostile_text))
+    return {"old_password": draw(st.one_of(st.just(PASSWORD), hostile_text)), "new_password1": new,
+            "new_password2": draw(st.one_of(st.just(new), hostile_text))}
+
+
+def test_it_survives_hostile_input_when_changing_a_password(people):
+    """Never a 500, and the password changes exactly when the form said yes."""
+    url, done = reverse("password_change"), reverse("password_change_done")
+    user = people.handler
+
+    def attempt(data):
+        user.refresh_from_db()  # the password as rolled back
+        r = logged_in(user).post(url, data)  # a new session each time: a change ends the old ones
+        check(r)
+        user.refresh_from_db()
+        if r.status_code == 302:
+            assert r["Location"] == done and user.check_password(data["new_password1"])
+        else:
+            assert r.status_code == 200 and user.check_password(PASSWORD)
+        return r.status_code
+
+    valid = {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
+    assert rolled_back(lambda: attempt(valid)) == 302, "the valid change was refused"
+    for key in valid:
+        for value in SHARP:
+            rolled_back(lambda key=key, value=value: attempt({**valid, key: value}))
+
+    @EXAMPLES
+    @given(data=password_changes())
+    def run(data):
+        rolled_back(lambda: attempt(data))
+
+    run()
+
+
+# --- the import, the export's confirmation, the notifications and the reminders ---------------------
+
+@pytest.fixture
+def nothing_queued(monkeypatch):
+    """A task sent to a broker is recorded instead: nothing leaves the test."""
+    sent = []
+    for task in (spreadsheets.run_import_job, spreadsheets.run_export_job, tasks.send_reminders):
+        monkeypatch.setattr(task, "apply_async", lambda *args, **kw: sent.append(args))
+    return sent
+
+
+IMPORT_ROW = {"年度": 2024, "建议号": "2024001", "标题": "关于宝山路沿线整体绿化改造的建议", "领衔代表": "王代表",
+              "主办单位": "区建设管理委", "交办日期": dt.date(2024, 3, 4)}
+
+IMPORT_DATES = {"交办日期", "办复期限", "答复日期", "结果更新日期"}
+IMPORT_IDS = {"年度", "建议号"}
+
+
+def _cell(value):
+    """A control character no workbook can hold is written as Excel spells it (_x001B_), as text."""
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub(lambda m: f"_x{ord(m.group()):04X}_", value)
+    return value
+
+
+def _xlsx(rows):
+    wb = Workbook()
+    ws = wb.active
+    ws.append(spreadsheets.HEADERS)
+    for r in rows:
+        ws.append([_cell(r.get(h)) for h in spreadsheets.HEADERS])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def _import(client, rows, name="交办清单.xlsx"):
+    """Upload, read the job's page, confirm when the check passed, then read every page that shows
+    what was created. Returns the job (None when the upload itself was refused)."""
+    before = set(Suggestion.objects.values_list("pk", flat=True))
+    r = client.post(reverse("suggestions:import"), {"file": SimpleUploadedFile(name, _xlsx(rows))})
+    check(r)
+    if r.status_code != 302:
+        assert r.status_code == 400
+        return None
+    job = ImportJob.objects.get(pk=resolve(r["Location"]).kwargs["pk"])
+    check(client.get(r["Location"]))
+    # FAILED on a check means an error the import caught and hid: the 500 of a background job.
+    assert job.state in (ImportJob.State.CHECKED, ImportJob.State.REJECTED), (job.state, job.errors)
+    if job.state == ImportJob.State.CHECKED:
+        confirmed = client.post(r["Location"])
+        assert confirmed.status_code == 302
+        job.refresh_from_db()
+        assert job.state == ImportJob.State.DONE, (job.state, job.errors)  # the dry run promised it
+        check(client.get(r["Location"]))
+        for pk in Suggestion.objects.exclude(pk__in=before).values_list("pk", flat=True):
+            check(client.get(reverse("suggestions:detail", args=[pk])))
+        check(client.get(reverse("suggestions:list")))
+    return job
+
+
+def _import_rows(draw):
+    count = draw(st.integers(1, 3))
+    rows = []
+    for i in range(count):
+        hostile = draw(st.dictionaries(st.sampled_from(spreadsheets.HEADERS), hostile_text, max_size=4))
+        rows.append({**IMPORT_ROW, "建议号": f"202400{i + 1}", **hostile})
+    return rows
+
+
+def test_it_survives_hostile_cells_in_an_import(people, settings, tmp_path, nothing_queued):
+    settings.MEDIA_ROOT = tmp_path
+    client = logged_in(people.office)
+
+    marked = {**IMPORT_ROW, "标题": f"标题{SCRIPT}", "内容": IMG, "领衔代表": f"代表{IMG}",
+              "附议代表": f"{SCRIPT}、李代表"}
+
+    def shown_escaped():
+        job = _import(client, [marked], name=f"清单{IMG}.xlsx")
+        assert job is not None and job.state == ImportJob.State.DONE, "the marked row was not imported"
+        s = Suggestion.objects.get(year=2024, number="2024001")
+        body = client.get(reverse("suggestions:detail", args=[s.pk])).content.decode()
+        assert "标题&lt;script&gt;" in body and "代表&lt;img" in body  # shown, as text
+
+    rolled_back(shown_escaped)
+    for header in spreadsheets.HEADERS:  # every column, one at a time
+        for value in SHARP_DATE if header in IMPORT_DATES else SHARP_NUMBER if header in IMPORT_IDS else [SCRIPT]:
+            rolled_back(lambda header=header, value=value: _import(client, [{**IMPORT_ROW, header: value}]))
+
+    @FILE_EXAMPLES
+    @given(data=st.data())
+    def run(data):
+        rows = _import_rows(data.draw)
+        rolled_back(lambda: _import(client, rows))
+
+    run()
+
+
+def some_of(strategy):
+    """The dictionaries of `strategy` with some of their keys only."""
+    return strategy.flatmap(lambda d: st.sets(st.sampled_from(sorted(d))).map(lambda keys: {k: d[k] for k in keys}))
+
+
+def test_it_survives_hostile_filters_when_confirming_a_large_export(small_world, people, settings, nothing_queued):
+    """The confirming POST of a large export: hostile filters in its query string (what it reads)
+    and in its body (what it ignores). A job is created, or the file answers, never a 500."""
+    settings.EXPORT_BACKGROUND_ROWS = 0  # every export with a row is a large one
+    client = logged_in(people.office)
+    form = _page_form(client, "suggestions:list")
+    url = reverse("suggestions:export")
+    reached = []
+
+    def attempt(query, body):
+        r = client.post(url, body, query_params=query)
+        check(r)
+        reached.append(r.status_code)
+        if r.status_code == 302:
+            assert resolve(r["Location"]).url_name == "export_job"
+            check(client.get(r["Location"]))
+
+    rolled_back(lambda: attempt({}, {}))
+    assert reached == [302], "an export of the whole list did not go to the background"
+    for key, field in form.fields.items():  # alone: with every other filter set, nothing is left to export
+        for value in _sharp_for(field):
+            rolled_back(lambda key=key, value=value: attempt({key: value}, {key: value}))
+
+    @FILE_EXAMPLES
+    @given(query=some_of(form_data(form, extra=["page"])), body=form_data(form, extra=["page"]))
+    def run(query, body):
+        rolled_back(lambda: attempt(query, body))
+
+    run()
+    assert 302 in reached, "no example reached the background export"
+
+
+EXTRA_FIELDS = ["page", "date", "next", "version", "id", "csrfmiddlewaretoken"]
+extra_fields = st.tuples(
+    st.fixed_dictionaries({k: st.one_of(st.just("1"), hostile_text) for k in EXTRA_FIELDS}),
+    st.dictionaries(hostile_text, hostile_text, max_size=3),
+).map(lambda parts: {**parts[1], **parts[0]})
+
+
+@pytest.mark.parametrize("name", ["suggestions:notifications", "suggestions:reminders"])
+def test_it_survives_hostile_fields_posted_to_notifications_and_reminders(people, name, nothing_queued):
+    """Marking every notification read, asking for today's reminder scan: extra fields are ignored."""
+    client = logged_in(people.office)
+    url = reverse(name)
+    reached = []
+
+    def attempt(query, body):
+        r = client.post(url, body, query_params=query)
+        check(r)
+        reached.append(r.status_code)
+        if r.status_code == 302:
+            assert r["Location"] == url
+        else:  # a NUL character is refused by ops.middleware before any view
+            assert r.status_code == 400 and "\x00" in "".join([*query, *query.values(), *body.values()])
+        check(client.get(url))
+
+    for key in EXTRA_FIELDS:
+        for value in SHARP:
+            rolled_back(lambda key=key, value=value: attempt({key: value}, {key: value}))
+
+    @EXAMPLES
+    @given(query=extra_fields, body=extra_fields)
+    def run(query, body):
+        rolled_back(lambda: attempt(query, body))
+
+    run()
+    assert 302 in reached
