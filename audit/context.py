@@ -84,3 +84,15 @@ def client_ip(request):
         if len(hops) >= proxies:
             return _valid_ip(hops[-proxies]) or remote
     return remote
+
+
+def attempted_username(request, credentials=None):
+    """The user name a login attempt gave, as django-axes records it (`AXES_USERNAME_CALLABLE`): cut to
+    the longest user name there can be, since axes keeps it in a column of 255 characters and a
+    longer one (no account has it) would fail the request instead of counting as a failure."""
+    from django.contrib.auth import get_user_model
+
+    source = credentials if credentials else getattr(request, "POST", {})
+    name = source.get("username") if source else None
+    longest = get_user_model()._meta.get_field("username").max_length
+    return name[:longest] if isinstance(name, str) else name

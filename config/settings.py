@@ -166,6 +166,7 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
 AXES_CLIENT_IP_CALLABLE = "audit.context.client_ip"
+AXES_USERNAME_CALLABLE = "audit.context.attempted_username"
 AXES_ENABLE_ADMIN = True
 AXES_VERBOSE = False  # no start-up banner in every command's output; lockouts are still logged
 # Proxies of ours in front of Django (nginx: 1). With 0, X-Forwarded-For is ignored: anyone can send it.

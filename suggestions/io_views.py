@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_safe
 
 from departments import scoping
 
@@ -54,7 +54,6 @@ class UploadForm(forms.Form):
 
 
 @coordinator_required
-@require_http_methods(["GET", "HEAD", "POST"])
 def import_upload(request):
     """Upload a file: it is kept as an ImportJob and checked (a dry run), here or in a worker."""
     form = UploadForm(request.POST or None, request.FILES or None)
@@ -85,7 +84,6 @@ def import_upload(request):
 
 
 @coordinator_required
-@require_http_methods(["GET", "HEAD", "POST"])
 def import_job(request, pk):
     """One import: its progress, its preview (created, updated, refused) and the confirmation.
     Everything shown comes from the ImportJob row, so a reload finds the page as it was."""
@@ -123,7 +121,6 @@ def import_template(request):
 
 
 @login_required
-@require_http_methods(["GET", "HEAD", "POST"])
 def export(request):
     """The list page's rows as .xlsx: the same scope and the same filters (`filtered_suggestions`).
     Up to EXPORT_BACKGROUND_ROWS rows the file is the answer. Above, a GET asks to confirm (a GET

@@ -49,6 +49,16 @@ def test_it_locks_an_account_after_repeated_failures_from_any_address(client, pe
     assert attempt(client, "leader", PASSWORD, ip="10.2.0.200").status_code == 302
 
 
+def test_it_counts_a_very_long_user_name_as_a_failure_and_locks_it(client, people, axes_on):
+    """Longer than any account's name and than axes' column (255): a failure like any other, not an
+    error of the database (PostgreSQL refuses the over-long value; SQLite does not check)."""
+    name = "𠀀" * 300 + "<b>"
+    for i in range(4):
+        r = attempt(client, name, "wrong-pass", ip=f"10.4.0.{i}")
+        assert r.status_code == 200 and "<b>" not in r.content.decode()
+    assert attempt(client, name, "wrong-pass", ip="10.4.0.9").status_code == 429
+
+
 def test_it_locks_an_address_that_tries_many_accounts(client, people, axes_on):
     for name in ("a1", "a2", "a3", "a4", "a5"):
         attempt(client, name, "wrong-pass", ip="10.3.3.3")
