@@ -166,7 +166,7 @@ SELECT o.outcome, count(*)
         SELECT r.outcome FROM suggestions_outcomerecord r
          WHERE r.suggestion_id = s.id AND r.effective_on <= %(as_of)s
          ORDER BY r.effective_on DESC, r.id DESC LIMIT 1) o ON s.first_replied_on <= %(as_of)s
- WHERE s.year = %(year)s AND s.assigned_on <= %(as_of)s AND s.state <> 'withdrawn'
+ WHERE s.year = %(year)s AND s.assigned_on <= %(as_of)s AND (s.state <> 'withdrawn' OR s.withdrawn_on > %(as_of)s)
  GROUP BY o.outcome
 """
 # SQLite (the smoke test) has no LATERAL: the same as a correlated subquery.
@@ -177,7 +177,7 @@ SELECT o, count(*) FROM (
             WHERE r.suggestion_id = s.id AND r.effective_on <= %(as_of)s
             ORDER BY r.effective_on DESC, r.id DESC LIMIT 1) END AS o
     FROM suggestions_suggestion s
-   WHERE s.year = %(year)s AND s.assigned_on <= %(as_of)s AND s.state <> 'withdrawn') t
+   WHERE s.year = %(year)s AND s.assigned_on <= %(as_of)s AND (s.state <> 'withdrawn' OR s.withdrawn_on > %(as_of)s)) t
  GROUP BY o
 """
 

@@ -3,7 +3,7 @@
 Definitions: DOMAIN.md "What the annual report counts"; the shape: CONTRACT.md "Report JSON".
 
 As of a date means from the history, not today's row: an item counts when it was assigned on or before
-`as_of` (withdrawn items never count); it is replied when its first reply is dated on or before it; its
+`as_of` and not withdrawn by then; it is replied when its first reply is dated on or before it; its
 outcome is the latest `OutcomeRecord` in force on that date and its ratings the latest `Feedback`
 recorded by then.
 
@@ -114,8 +114,8 @@ def scope(user):
 
 
 def counted(as_of, source=None):
-    """When an item counts on `as_of`: assigned by then, not withdrawn, of the source if one is given."""
-    condition = Q(assigned_on__lte=as_of) & ~Q(state=SuggestionState.WITHDRAWN)
+    """When an item counts on `as_of`: assigned by then, not withdrawn by then, of the source if one is given."""
+    condition = Q(assigned_on__lte=as_of) & (~Q(state=SuggestionState.WITHDRAWN) | Q(withdrawn_on__gt=as_of))
     if source:
         condition &= Q(source=source)
     return condition

@@ -90,6 +90,8 @@ class Suggestion(models.Model):
     replied_on_time = models.BooleanField(_("replied on time"), null=True)
     assigned_on = models.DateField(_("assigned on"), null=True, blank=True)
     awaiting_feedback = models.BooleanField(_("awaiting feedback"), default=False)
+    # The day of the withdrawal (its event's): a report as of an earlier day still counts the item.
+    withdrawn_on = models.DateField(_("withdrawn on"), null=True, blank=True, editable=False)
 
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -282,9 +282,9 @@ def withdraw(suggestion, *, actor, reason, withdrawn_on=None):
     _check(actor, "withdraw", s)
     if not reason.strip():
         raise WorkflowError(_("Give the reason for withdrawing."))
-    s.state = S.WITHDRAWN
-    _bump(s, "state")
-    _event(s, Event.Kind.WITHDRAWN, actor, detail=reason, day=withdrawn_on)
+    s.state, s.withdrawn_on = S.WITHDRAWN, _today(withdrawn_on)
+    _bump(s, "state", "withdrawn_on")
+    _event(s, Event.Kind.WITHDRAWN, actor, detail=reason, day=s.withdrawn_on)
     return s
 
 

@@ -1,14 +1,17 @@
 """The report's figures (DOMAIN.md "What the annual report counts"), from data shaped like the seed."""
 import datetime as dt
+import importlib
 import itertools
 
 import pytest
+from django.apps import apps as django_apps
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from reports import exports, queries
 from reports.queries import Params, percent
 from suggestions import workflow
+from suggestions.models import Suggestion
 from tests.reports import data
 
 D = dt.date
@@ -165,13 +168,27 @@ def test_it_compares_with_the_previous_year_on_the_same_day(people):
 
 # --- what counts ------------------------------------------------------------------------------
 
-def test_it_leaves_withdrawn_items_out(people):
+def test_it_leaves_items_withdrawn_by_its_date_out(people):
     kept = people.replied("2025001")
     gone = people.assigned("2025002")
-    workflow.withdraw(gone, actor=people.office, reason="代表撤回")
+    workflow.withdraw(gone, actor=people.office, reason="代表撤回", withdrawn_on=D(2025, 6, 2))
     r = report()
     assert r["total"] == 1 and r["by_department"][0]["lead"] == 1
     assert kept.pk != gone.pk
+    # As of the day before the withdrawal it was still being handled: it counts (nothing after counts).
+    before = report(as_of=D(2025, 6, 1))
+    assert before["total"] == 2 and before["by_department"][0]["lead"] == 2
+    assert report(as_of=D(2025, 6, 2))["total"] == 1
+
+
+def test_the_migration_dates_earlier_withdrawals_from_their_timeline(people):
+    migration = importlib.import_module("suggestions.migrations.0009_suggestion_withdrawn_on")
+    gone = people.assigned("2025002")
+    workflow.withdraw(gone, actor=people.office, reason="代表撤回", withdrawn_on=D(2025, 6, 2))
+    Suggestion.objects.filter(pk=gone.pk).update(withdrawn_on=None)  # as before the migration
+    migration.fill_from_the_timeline(django_apps, None)
+    gone.refresh_from_db()
+    assert gone.withdrawn_on == D(2025, 6, 2)
 
 
 def test_it_counts_lead_and_co_departments(people):

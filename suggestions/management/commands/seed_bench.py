@@ -350,8 +350,8 @@ class Bench:
                 self.add(Suggestion.co_deputies.through, suggestion=s, deputy_id=deputy.pk)
         self.event(s, K.REGISTERED, registered, number=number, year=year)
         if rng.random() < 0.003:
-            s.state = S.WITHDRAWN
-            self.event(s, K.WITHDRAWN, self.shift(registered, 5), detail="领衔代表申请撤回")
+            s.state, s.withdrawn_on = S.WITHDRAWN, self.shift(registered, 5)
+            self.event(s, K.WITHDRAWN, s.withdrawn_on, detail="领衔代表申请撤回")
             return
         if assigned > today:
             return  # registered, not yet assigned
