@@ -33,7 +33,8 @@ def active_departments():
 
 
 def split_names(value):
-    return [n for n in NAME_SEPARATORS.split(value or "") if n]
+    """The names in a field, each once, in their order."""
+    return list(dict.fromkeys(n for n in NAME_SEPARATORS.split(value or "") if n))
 
 
 class NotFutureMixin:

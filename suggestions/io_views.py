@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
 from departments import scoping
 
@@ -121,6 +121,7 @@ def import_template(request):
 
 
 @login_required
+@require_http_methods(["GET", "POST"])  # not HEAD: it would write the whole file to send none of it
 def export(request):
     """The list page's rows as .xlsx: the same scope and the same filters (`filtered_suggestions`).
     Up to EXPORT_BACKGROUND_ROWS rows the file is the answer. Above, a GET asks to confirm (a GET

@@ -33,8 +33,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 INSTALL_HINT = "apt-get install chromium fonts-wqy-microhei"
 # Variables of the calling environment that would point the server elsewhere (CI's PostgreSQL and Redis).
-NOT_INHERITED = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE",
-                 "MEDIA_ROOT", "EMAIL_HOST", "EMAIL_URL", "SITE_URL", "CELERY_TASK_ALWAYS_EAGER")
+NOT_INHERITED = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "PRODUCTION", "ALLOWED_HOSTS",
+                 "DJANGO_SETTINGS_MODULE", "MEDIA_ROOT", "EMAIL_HOST", "EMAIL_URL", "SITE_URL",
+                 "CELERY_TASK_ALWAYS_EAGER")
 
 def _unavailable(message):
     if os.environ.get("REQUIRE_SERVICES") == "1":

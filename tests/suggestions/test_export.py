@@ -10,7 +10,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from departments.models import Department
-from suggestions import workflow
+from suggestions import spreadsheets, workflow
 from suggestions.models import Suggestion
 from suggestions.spreadsheets import COMPUTED, HEADERS, CleanNames, import_file, write_export
 from tests.base import PASSWORD
@@ -148,6 +148,16 @@ def test_the_browser_export_applies_the_list_filters(people, client):
 def test_the_export_needs_a_login(client):
     response = client.get(reverse("suggestions:export"))
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_a_head_request_does_not_write_the_file(people, client, monkeypatch):
+    """HEAD would make the server write the whole export to send none of it: refused."""
+    people.replied("2025001")
+    written = []
+    monkeypatch.setattr(spreadsheets, "export_to_tempfile", lambda *args, **kwargs: written.append(args))
+    assert client.login(username=people.office.username, password=PASSWORD)
+    assert client.head(reverse("suggestions:export")).status_code == 405
+    assert written == []
 
 
 def test_the_export_runs_no_query_per_row(people, tmp_path):

@@ -114,6 +114,21 @@ def test_it_explains_bad_registration_input_and_saves_nothing(client, people):
     assert Suggestion.objects.count() == 1
 
 
+def test_a_name_given_twice_is_one_deputy_and_no_change(client, people):
+    s = people.suggestion()
+    login(client, people.office)
+    data = {"title": s.title, "source": s.source, "lead_deputy_name": s.lead_deputy.name, "is_public": "on",
+            "version": s.version, "content": s.content, "co_deputy_names": "李代表、李代表，李代表"}
+    assert client.post(reverse("suggestions:edit", args=[s.pk]), data).status_code == 302
+    s.refresh_from_db()
+    assert [d.name for d in s.co_deputies.all()] == ["李代表"]
+    data["version"] = s.version
+    events = s.events.count()
+    assert client.post(reverse("suggestions:edit", args=[s.pk]), data).status_code == 302
+    s.refresh_from_db()
+    assert s.events.count() == events and s.version == data["version"]  # the same list again changes nothing
+
+
 def test_a_registration_the_workflow_refuses_leaves_no_new_deputy(client, people):
     login(client, people.office)
     before = (Suggestion.objects.count(), Deputy.objects.count(), Event.objects.count(), AuditEntry.objects.count())

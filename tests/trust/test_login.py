@@ -4,6 +4,7 @@ import datetime as dt
 from unittest import mock
 
 import pytest
+from axes.models import AccessAttempt
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
@@ -57,6 +58,8 @@ def test_it_counts_a_very_long_user_name_as_a_failure_and_locks_it(client, peopl
         r = attempt(client, name, "wrong-pass", ip=f"10.4.0.{i}")
         assert r.status_code == 200 and "<b>" not in r.content.decode()
     assert attempt(client, name, "wrong-pass", ip="10.4.0.9").status_code == 429
+    longest = get_user_model()._meta.get_field("username").max_length
+    assert set(AccessAttempt.objects.values_list("username", flat=True)) == {name[:longest]}
 
 
 def test_it_locks_an_address_that_tries_many_accounts(client, people, axes_on):
