@@ -265,7 +265,7 @@ def _by_source(groups):
 def _by_department(user, params):
     """Query: per department, its lead and co items; replies, on time and outcomes of the lead items.
 
-    A department's items are its active (not returned) assignments made by `as_of`; the reply and
+    A department's items are its assignments made by `as_of` and not returned by then; the reply and
     outcome are the item's own (several lead departments are folded into one outcome by the workflow).
     A handler or leader gets the rows of their own departments only (`scoping.departments`).
     """
@@ -273,8 +273,9 @@ def _by_department(user, params):
     replied = Q(first_replied_on__lte=as_of)
     lead = Q(assignments__role=AssignmentRole.LEAD)
     sees_everything = user is None or scoping.access(user).sees_everything
+    active = Q(assignments__state__in=ACTIVE_ASSIGNMENT_STATES) | Q(assignments__returned_on__gt=as_of)
     qs = items(user, params.year, as_of, params.source).filter(
-        assignments__assigned_on__lte=as_of, assignments__state__in=ACTIVE_ASSIGNMENT_STATES,
+        active, assignments__assigned_on__lte=as_of,
         **({} if sees_everything else {"assignments__department__in": scoping.departments(user)}))
     # One filter() call: the joined assignment is the same row in every condition and count below.
     rows = list(

@@ -132,6 +132,8 @@ class Assignment(models.Model):
     due_months = models.PositiveSmallIntegerField(default=0)
     return_deadline = models.DateField(_("return allowed until"), null=True, blank=True)
     return_reason = models.TextField(_("reason for return"), blank=True)
+    # The day the office took it back: a report as of an earlier day still counts the department.
+    returned_on = models.DateField(_("returned on"), null=True, blank=True, editable=False)
     accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
     outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, blank=True)
     first_replied_on = models.DateField(_("first replied on"), null=True, blank=True)

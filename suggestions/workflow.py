@@ -374,9 +374,9 @@ def approve_return(assignment, *, actor, reassign_to=(), decided_on=None, expect
     a = _lock_assignment(assignment)
     move = _check(actor, "approve_return", a)
     _check_version(a, expected_version)
-    a.state = move.target
-    _bump(a, "state")
-    _event(a.suggestion, Event.Kind.RETURN_APPROVED, actor, assignment=a, day=decided_on,
+    a.state, a.returned_on = move.target, _today(decided_on)
+    _bump(a, "state", "returned_on")
+    _event(a.suggestion, Event.Kind.RETURN_APPROVED, actor, assignment=a, day=a.returned_on,
            department=a.department.name)
     created = []
     if reassign_to:

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from reports import exports, queries
 from reports.queries import Params, percent
 from suggestions import workflow
-from suggestions.models import Suggestion
+from suggestions.models import Assignment, Suggestion
 from tests.reports import data
 
 D = dt.date
@@ -189,6 +189,28 @@ def test_the_migration_dates_earlier_withdrawals_from_their_timeline(people):
     migration.fill_from_the_timeline(django_apps, None)
     gone.refresh_from_db()
     assert gone.withdrawn_on == D(2025, 6, 2)
+
+
+def test_it_counts_a_department_until_the_day_its_assignment_is_taken_back(people):
+    s = people.assigned("2025001", on=D(2025, 3, 3))
+    old = s.assignments.get()
+    workflow.request_return(old, actor=people.handler, reason="不属于本部门职责", requested_on=D(2025, 3, 5))
+    workflow.approve_return(old, actor=people.office, reassign_to=[people.dept2], decided_on=D(2025, 3, 10))
+    leads = lambda day: {d["department"]: d["lead"] for d in report(as_of=day)["by_department"]}  # noqa: E731
+    assert leads(D(2025, 3, 9)) == {people.dept.name: 1}
+    assert leads(D(2025, 3, 10)) == {people.dept2.name: 1}
+
+
+def test_the_migration_dates_earlier_returns_from_their_timeline(people):
+    migration = importlib.import_module("suggestions.migrations.0010_assignment_returned_on")
+    s = people.assigned("2025001", on=D(2025, 3, 3))
+    old = s.assignments.get()
+    workflow.request_return(old, actor=people.handler, reason="不属于本部门职责", requested_on=D(2025, 3, 5))
+    workflow.approve_return(old, actor=people.office, decided_on=D(2025, 3, 10))
+    Assignment.objects.filter(pk=old.pk).update(returned_on=None)  # as before the migration
+    migration.fill_from_the_timeline(django_apps, None)
+    old.refresh_from_db()
+    assert old.returned_on == D(2025, 3, 10)
 
 
 def test_it_counts_lead_and_co_departments(people):
