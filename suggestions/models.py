@@ -398,6 +398,7 @@ class Notification(models.Model):
 
     recipient = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="notifications")
     suggestion = models.ForeignKey(Suggestion, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    url = models.CharField(max_length=200, blank=True)  # where it leads when not to a suggestion (a path)
     text = models.CharField(_("message"), max_length=500)
     body = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -10,7 +10,7 @@ from kombu.exceptions import OperationalError
 
 from departments.scoping import COORDINATOR
 from suggestions import spreadsheets
-from suggestions.models import ExportJob
+from suggestions.models import ExportJob, Notification
 from tests.base import PASSWORD, make_user
 from tests.suggestions.test_export import a_varied_database, download, read_back
 
@@ -77,6 +77,11 @@ def test_it_writes_a_large_export_in_the_background(people, client, settings, qu
     page = client.get(response["Location"], **EN).content.decode()  # a reload shows where it is
     assert "http-equiv" not in page and "The file is ready." in page
     assert reverse("suggestions:export_file", args=[job.pk]) in page
+    # The bell says so, once, and leads back to the job's page (the progress page may be long closed).
+    note = Notification.objects.get(recipient=people.handler)
+    assert note.url == response["Location"] and "6" in note.text and job.file_name in note.text
+    bell = client.get(reverse("suggestions:notifications"), **EN).content.decode()
+    assert f'<a href="{note.url}">' in bell
     # Exactly the rows of the direct download of the same filters.
     settings.EXPORT_BACKGROUND_ROWS = 1000
     assert downloaded(client, job) == download(client, people.handler, query)
@@ -175,6 +180,8 @@ def test_a_failed_export_says_so_and_leaves_no_file(people, client, settings, qu
     assert not [p for p in settings.MEDIA_ROOT.rglob("*") if p.is_file()]
     page = client.get(reverse("suggestions:export_job", args=[job.pk]), **EN).content.decode()
     assert "The export stopped on an unexpected error." in page
+    note = Notification.objects.get(recipient=people.office)
+    assert note.url == reverse("suggestions:export_job", args=[job.pk]) and job.file_name in note.text
 
 
 def test_old_exports_are_deleted_with_their_files_at_the_next_export(people, client, settings, queued,
