@@ -63,6 +63,14 @@ def enqueue(kind, assignment_ids=(), reply_ids=(), extension_ids=()):
         elif kind == "return_requested":
             send(coordinators, s, _("%(department)s asks to return %(number)s") % {
                 "department": a.department.name, "number": s.number})
+        elif kind == "return_window_moved":
+            send(users(a.department_id), s, _(
+                "The time to ask to return %(number)s now ends on %(date)s: the working-day calendar changed.")
+                % {"number": s.number, "date": a.return_deadline.isoformat()})
+        elif kind == "return_window_closed":
+            send(users(a.department_id), s, _(
+                "The time to ask to return %(number)s ended on %(date)s: the working-day calendar changed.")
+                % {"number": s.number, "date": a.return_deadline.isoformat()})
         elif kind == "opinion_sent":
             for lead_department in leads_of.get(s.pk, ()):
                 send(users(lead_department), s, _("%(department)s sent its opinion on %(number)s") % {

@@ -671,6 +671,8 @@ def _recompute_return_window(a, actor, today):
         detail = _("Return window: %(basis)s") % {"basis": back.basis}
     _event(a.suggestion, Event.Kind.DEADLINE_CHANGED, actor, assignment=a, detail=detail, deadline="return",
            before=before.isoformat(), after=back.date.isoformat())
+    # The department may be counting on the old day; a make-up working day can even close the window.
+    _notify("return_window_closed" if back.date < today else "return_window_moved", assignment_ids=[a.pk])
 
 
 # --- the suggestion's state follows from its assignments ---------------------------------------

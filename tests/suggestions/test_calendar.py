@@ -10,7 +10,7 @@ from django.urls import reverse
 from audit.models import AuditEntry
 from suggestions import deadlines, workflow
 from suggestions.calendar_admin import calendar_changed
-from suggestions.models import Event, WorkCalendarDay
+from suggestions.models import Event, Notification, WorkCalendarDay
 from tests.base import make_user
 
 
@@ -216,6 +216,27 @@ def test_it_moves_an_open_return_window_and_leaves_a_closed_one(people):
     # The department may ask for the return on the day the window now ends.
     workflow.request_return(still_open, actor=people.handler, reason="不属于本部门职责",
                             requested_on=dt.date(2025, 6, 13))
+
+
+def test_it_tells_the_department_when_its_return_window_moves_or_closes(people, django_capture_on_commit_callbacks):
+    moved = lead(people.assigned("2025001", on=dt.date(2025, 6, 3)))  # window to 2025-06-12
+    with django_capture_on_commit_callbacks(execute=True):
+        WorkCalendarDay.objects.filter(date=dt.date(2025, 6, 4)).update(is_workday=False, name="台风停工")
+        calendar_changed([dt.date(2025, 6, 4)], actor=people.office, today=dt.date(2025, 6, 11))
+    told = Notification.objects.filter(suggestion=moved.suggestion)
+    assert {n.recipient for n in told} == {people.handler, people.leader}
+    assert all("2025001" in n.text and "2025-06-13" in n.text and "截止" in n.text for n in told)
+
+    # A Saturday and Sunday made working days bring the end before today: the window has closed.
+    closing = lead(people.assigned("2025002", on=dt.date(2025, 6, 3)))
+    with django_capture_on_commit_callbacks(execute=True):
+        WorkCalendarDay.objects.filter(date__in=[dt.date(2025, 6, 7), dt.date(2025, 6, 8)]).update(
+            is_workday=True, name="调休上班")
+        calendar_changed([dt.date(2025, 6, 7), dt.date(2025, 6, 8)], actor=people.office, today=dt.date(2025, 6, 12))
+    closing.refresh_from_db()
+    assert closing.return_deadline < dt.date(2025, 6, 12)
+    [note] = Notification.objects.filter(suggestion=closing.suggestion, recipient=people.handler)
+    assert "已结束" in note.text and closing.return_deadline.isoformat() in note.text
 
 
 def test_it_leaves_the_return_window_of_an_item_whose_return_was_asked_alone(people):
