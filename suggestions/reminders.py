@@ -560,28 +560,47 @@ def item_rows(assignments):
 ITEM_TEXT = "{number} {title}\n   {department} · {role} · {deadline} {due} · {status}\n   {url}"
 
 
-def _line(a, as_of, days):
-    text = ITEM_TEXT.format(
-        number=a.number, title=a.title, department=a.department_name, role=AssignmentRole(a.role).label,
-        deadline=_("reply due") if a.role == AssignmentRole.LEAD else _("opinion due"), due=a.due_date.isoformat(),
-        status=status_label(as_of, a.due_date, days),
-        url=settings.SITE_URL + reverse("suggestions:detail", args=[a.suggestion_id]))
-    return {"text": text, "overdue": a.due_date < as_of}
-
-
 class Texts:
     """What the digests of one scan say. An item is in the digest of every member of its department
-    and the overdue summary in every coordinator's: each line and each summary is worked out once."""
+    and the overdue summary in every coordinator's: each line and each summary is worked out once, and
+    the words a line is made of (its role, its kind of deadline, its status, its link) once per scan."""
 
     def __init__(self):
         self.lines = {}  # (assignment, as_of): line
         self.summaries = {}  # as_of: summary
+        self.words = {}  # what _word was asked: its answer
+        self.link = None
+
+    def _word(self, key, make):
+        if key not in self.words:
+            self.words[key] = str(make())
+        return self.words[key]
+
+    def _url(self, suggestion_id):
+        """The detail page's address: reversed once, then filled in (a scan links tens of thousands)."""
+        if self.link is None:
+            sample = reverse("suggestions:detail", args=[1])
+            self.link = (settings.SITE_URL + sample[:-2]) if sample.endswith("/1/") else False
+        if self.link is False:  # a route not shaped as …/<pk>/: reverse each
+            return settings.SITE_URL + reverse("suggestions:detail", args=[suggestion_id])
+        return f"{self.link}{suggestion_id}/"
+
+    def _line(self, a, as_of, days):
+        lead = a.role == AssignmentRole.LEAD
+        text = ITEM_TEXT.format(
+            number=a.number, title=a.title, department=a.department_name,
+            role=self._word(("role", a.role), lambda: AssignmentRole(a.role).label),
+            deadline=self._word(("deadline", lead), lambda: _("reply due") if lead else _("opinion due")),
+            due=a.due_date.isoformat(),
+            status=self._word(("status", as_of, a.due_date), lambda: status_label(as_of, a.due_date, days)),
+            url=self._url(a.suggestion_id))
+        return {"text": text, "overdue": a.due_date < as_of}
 
     def lines_of(self, items, as_of):
         missing = [a for a in items if (a.pk, as_of) not in self.lines]
         distances = workday_distances(as_of, [a.due_date for a in missing])
         for a in missing:
-            self.lines[a.pk, as_of] = _line(a, as_of, distances[a.due_date])
+            self.lines[a.pk, as_of] = self._line(a, as_of, distances[a.due_date])
         return [self.lines[a.pk, as_of] for a in items]
 
     def summary(self, as_of):
