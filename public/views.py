@@ -7,7 +7,7 @@ removed. Never the deputy's contact data, never the names of the staff who draft
 import django_filters
 from django import forms
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext_lazy as _
 
@@ -27,8 +27,7 @@ def published():
 def _outcome_since():
     """The date of the outcome in force: later than the reply when a follow-up or a look-back changed
     it, and then the reply's text no longer says all (a "for reference" letter, now solved)."""
-    return Subquery(OutcomeRecord.objects.filter(suggestion=OuterRef("pk")).order_by("-effective_on", "-pk")
-                    .values("effective_on")[:1])
+    return OutcomeRecord.in_force(value="effective_on")
 
 
 def _leads_with_replies():

@@ -88,12 +88,6 @@ def year_earlier(day):
 
 # --- the building blocks ----------------------------------------------------------------------
 
-def outcome_on(day, suggestion_ref="pk"):
-    """The suggestion's outcome in force on `day`: its latest outcome record dated by then."""
-    return Subquery(OutcomeRecord.objects.filter(suggestion=OuterRef(suggestion_ref), effective_on__lte=day)
-                    .order_by("-effective_on", "-pk").values("outcome")[:1])
-
-
 def ratings_on(day):
     """The deputy's latest ratings recorded by `day`, as "result attitude" (one look-up for both)."""
     return Subquery(Feedback.objects.filter(suggestion=OuterRef("pk"), recorded_on__lte=day)
@@ -105,7 +99,7 @@ def replied_outcome_on(day, condition=None):
     """The outcome on `day` of an item replied by then (and meeting `condition`); NULL, and not looked
     up, for the others."""
     replied = Q(first_replied_on__lte=day)
-    return Case(When(replied & condition if condition else replied, then=outcome_on(day)), default=None)
+    return Case(When(replied & condition if condition else replied, then=OutcomeRecord.in_force(day)), default=None)
 
 
 def scope(user):
@@ -305,9 +299,9 @@ def _lookback(user, params):
     first, last = params.lookback
     cutoff = dt.date(params.year, 1, 1) - dt.timedelta(days=1)
     qs = scope(user).filter(counted(params.as_of, params.source), year__gte=first, year__lte=last)
-    rows = (qs.alias(before=outcome_on(cutoff))
+    rows = (qs.alias(before=OutcomeRecord.in_force(cutoff))
             .filter(before__in=LOOKBACK_OUTCOMES)
-            .annotate(now=outcome_on(params.as_of)).values("now").annotate(n=Count("pk")).order_by())
+            .annotate(now=OutcomeRecord.in_force(params.as_of)).values("now").annotate(n=Count("pk")).order_by())
     counts = {r["now"]: r["n"] for r in rows}
     candidates = sum(counts.values())
     converted = counts.get(Outcome.SOLVED, 0)

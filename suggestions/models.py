@@ -7,6 +7,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import models
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -268,12 +269,22 @@ class OutcomeRecord(models.Model):
         ordering = ["effective_on", "pk"]
         verbose_name = _("outcome record")
         indexes = [models.Index(fields=["suggestion", "effective_on"]),
-                   # The outcome in force on a date, from the index alone (reports.queries.outcome_on).
+                   # The outcome in force on a date, from the index alone (`in_force`).
                    models.Index(fields=["suggestion", "-effective_on", "-id"], include=["outcome"],
                                 name="outcome_as_of")]
 
     def __str__(self):
         return f"{self.effective_on} {self.get_outcome_display()}"
+
+    @classmethod
+    def in_force(cls, day=None, value="outcome", suggestion_ref="pk"):
+        """A subquery: `value` of the suggestion's outcome record in force on `day`, its latest dated by
+        then (no `day`: its latest). The one definition the report, the reviews, the public pages and
+        the export read."""
+        records = cls.objects.filter(suggestion=OuterRef(suggestion_ref))
+        if day is not None:
+            records = records.filter(effective_on__lte=day)
+        return Subquery(records.order_by("-effective_on", "-pk").values(value)[:1])
 
 
 class Feedback(models.Model):

@@ -508,7 +508,7 @@ def _latest_values():
     feedback = {"suggestion": OuterRef("pk")}
     return {"x_result": _latest(Feedback, "result", ["-pk"], **feedback),
             "x_attitude": _latest(Feedback, "attitude", ["-pk"], **feedback),
-            "x_outcome_on": _latest(OutcomeRecord, "effective_on", ["-effective_on", "-pk"], suggestion=OuterRef("pk")),
+            "x_outcome_on": OutcomeRecord.in_force(value="effective_on"),
             "x_progress_on": _latest(ProgressNote, "noted_on", ["-noted_on", "-pk"],
                                      assignment__suggestion=OuterRef("pk")),
             "x_progress": _latest(ProgressNote, "text", ["-noted_on", "-pk"], assignment__suggestion=OuterRef("pk"))}

@@ -30,15 +30,6 @@ FOLLOWUP_OUTCOMES = [Outcome.IN_PROGRESS, Outcome.PLANNED]
 _PERIOD_EPOCH = dt.date(2001, 1, 1)
 
 
-def outcome_on(day, suggestion_ref="pk"):
-    """The suggestion's outcome in force on `day`: its latest outcome record dated by then.
-
-    The same definition as the annual report's, so that a review's candidates are the report's.
-    """
-    return Subquery(OutcomeRecord.objects.filter(suggestion=OuterRef(suggestion_ref), effective_on__lte=day)
-                    .order_by("-effective_on", "-pk").values("outcome")[:1])
-
-
 # --- the report's figures ---------------------------------------------------------------------
 
 def _year_items(year, user):
@@ -138,7 +129,7 @@ def review_candidates(kind, first_year, last_year, cutoff):
                                                outcome__in=outcomes))
     return (Suggestion.objects.filter(year__gte=first_year, year__lte=last_year, assigned_on__lte=cutoff)
             .exclude(state=SuggestionState.WITHDRAWN).filter(ever)
-            .annotate(outcome_before=outcome_on(cutoff)).filter(outcome_before__in=outcomes))
+            .annotate(outcome_before=OutcomeRecord.in_force(cutoff)).filter(outcome_before__in=outcomes))
 
 
 # --- key suggestions --------------------------------------------------------------------------
