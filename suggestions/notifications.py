@@ -4,11 +4,12 @@ They are written straight to the database, so a step never fails because the bro
 e-mail digests of deadlines are the reminder scan's job (`suggestions.reminders`).
 """
 from django.contrib.auth import get_user_model
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from departments.models import Membership
 
-from .models import Assignment, ExtensionRequest, Notification, Reply
+from .models import Assignment, ExportJob, ExtensionRequest, Notification, Reply
 
 COORDINATOR_KINDS = {"return_requested", "reply_signed", "extension_requested"}
 
@@ -86,3 +87,15 @@ def enqueue(kind, assignment_ids=(), reply_ids=(), extension_ids=()):
         send(coordinators, e.assignment.suggestion, _("Extension requested for %(number)s") % {
             "number": e.assignment.suggestion.number})
     Notification.objects.bulk_create(rows, batch_size=1000)
+
+
+def export_finished(job):
+    """Tell whoever asked for a background export that it is done (or failed), with a link to its
+    page: they may have left the progress page long ago."""
+    if job.state == ExportJob.State.DONE:
+        text = _("Your export %(name)s is ready to download (%(rows)s rows).") % {
+            "name": job.file_name, "rows": job.total_rows}
+    else:
+        text = _("Your export %(name)s stopped on an error.") % {"name": job.file_name}
+    Notification.objects.create(recipient=job.created_by, text=text,
+                                url=reverse("suggestions:export_job", args=[job.pk]))

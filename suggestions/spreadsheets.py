@@ -28,7 +28,6 @@ from django.contrib.auth import get_user_model
 from django.db import DatabaseError, transaction
 from django.db.models import OuterRef, Prefetch, Subquery
 from django.http import QueryDict
-from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
@@ -43,7 +42,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from audit import context as audit_context
 from departments.models import Department, Street
 
-from . import deadlines, workflow
+from . import deadlines, notifications, workflow
 from .choices import (
     OPEN_ASSIGNMENT_STATES,
     OUTCOME_ALIASES,
@@ -65,7 +64,6 @@ from .models import (
     ExportJob,
     Feedback,
     ImportJob,
-    Notification,
     OutcomeRecord,
     ProgressNote,
     Suggestion,
@@ -1186,21 +1184,13 @@ def run_export(job_id):
             os.unlink(partial)
         job.state, job.finished_at = S.FAILED, timezone.now()
         job.save(update_fields=["state", "finished_at"])  # the progress it made stays on the row
-        _tell_owner(job, _("Your export %(name)s stopped on an error.") % {"name": job.file_name})
+        notifications.export_finished(job)
         return job
     job.state, job.file.name, job.total_rows, job.processed_rows = S.DONE, name, count, count
     job.finished_at = timezone.now()
     job.save(update_fields=["state", "file", "total_rows", "processed_rows", "finished_at"])
-    _tell_owner(job, _("Your export %(name)s is ready to download (%(rows)s rows).") % {
-        "name": job.file_name, "rows": count})
+    notifications.export_finished(job)
     return job
-
-
-def _tell_owner(job, text):
-    """The bell tells whoever asked that their export is finished, with a link to its page: they may
-    have left the progress page long ago."""
-    Notification.objects.create(recipient=job.created_by, text=text,
-                                url=reverse("suggestions:export_job", args=[job.pk]))
 
 
 @shared_task(name="suggestions.run_export_job", ignore_result=True)
