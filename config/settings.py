@@ -230,6 +230,8 @@ REMINDER_MINUTE = envint("REMINDER_MINUTE", 30)
 CELERY_BEAT_SCHEDULE = {
     "send-reminders": {"task": "suggestions.send_reminders",
                        "schedule": crontab(hour=REMINDER_HOUR, minute=REMINDER_MINUTE)},
+    # Similar suggestions that no worker indexed (supervision.similarity.index_new), at night.
+    "index-missing-similar": {"task": "supervision.index_missing", "schedule": crontab(hour=2, minute=30)},
 }
 # Where the links in e-mails point: the address people open the site at.
 SITE_URL = envstr("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

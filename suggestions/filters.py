@@ -140,7 +140,7 @@ class SuggestionFilter(django_filters.FilterSet):
             return queryset
         # The lead deputy's name is matched first, in its own small table: with an id list every part
         # of the condition is on this table, where PostgreSQL ORs their indexes (migration 0005).
-        deputies = list(Deputy.objects.filter(name__icontains=value).values_list("pk", flat=True))
+        deputies = list(Deputy.objects.filter(name__icontains=value).order_by().values_list("pk", flat=True))
         text = Q(number__icontains=value) | Q(title__icontains=value)
         if len(value) == 2 and connections[queryset.db].vendor == "postgresql":
             # Two characters (most Chinese words) are too few for a trigram index; the bigram index

@@ -5,7 +5,7 @@ from django.test.utils import CaptureQueriesContext
 
 from suggestions import workflow
 from suggestions.models import Deputy
-from supervision import similarity
+from supervision import similarity, tasks
 from supervision.models import SimilarityEntry, TitleGram
 
 CORPUS = [
@@ -119,6 +119,29 @@ def test_it_rebuilds_the_whole_index(people):
     assert TitleGram.objects.filter(suggestion=s["2024001"], gram="扬招").exists()
     assert not TitleGram.objects.filter(gram="关于").exists()  # the title's frame is not indexed
     assert similarity.neighbours(s["2025004"])[0][0] == s["2024001"].pk
+
+
+def test_suggestions_indexed_together_find_each_other(people):
+    """An imported list's suggestions reach the worker with no bigrams (similarity.index_new): the
+    worker writes all of theirs before scoring any, so near-duplicates in one list find each other."""
+    s = corpus(people)
+    pair = [s["2024001"].pk, s["2025004"].pk]
+    TitleGram.objects.filter(suggestion_id__in=pair).delete()
+    SimilarityEntry.objects.all().delete()
+    similarity.index_many(pair)
+    assert TitleGram.objects.filter(suggestion_id=s["2024001"].pk, gram="扬招").exists()
+    assert similarity.neighbours(s["2024001"])[0][0] == s["2025004"].pk
+    assert similarity.neighbours(s["2025004"])[0][0] == s["2024001"].pk
+
+
+def test_the_night_indexes_what_no_worker_did(people, settings):
+    s = corpus(people)
+    TitleGram.objects.filter(suggestion=s["2024001"]).delete()
+    SimilarityEntry.objects.all().delete()
+    tasks.index_missing()
+    assert TitleGram.objects.filter(suggestion=s["2024001"], gram="扬招").exists()
+    assert SimilarityEntry.objects.filter(stale=False).count() == len(CORPUS)
+    assert settings.CELERY_BEAT_SCHEDULE["index-missing-similar"]["task"] == tasks.index_missing.name
 
 
 def test_it_counts_bigrams_without_a_segmenter():
