@@ -286,3 +286,41 @@ def test_it_records_an_admin_edit_on_the_timeline(client, people):
     assert s.title == "管理员修改的标题"
     e = s.events.order_by("pk").last()
     assert e.kind == "updated" and e.actor == people.office and e.data["changes"]["title"][1] == "管理员修改的标题"
+
+
+def test_the_rows_labels_are_djangos_in_either_language():
+    """Suggestion's own get_state_display and get_outcome_display (cheap on a list of rows) say what
+    Django's generic ones say, for every value, in both languages, and nothing for no outcome."""
+    from django.db.models import Model
+    from django.utils import translation
+
+    from suggestions.choices import Outcome, SuggestionState
+
+    state, outcome = Suggestion._meta.get_field("state"), Suggestion._meta.get_field("outcome")
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            for value in [*SuggestionState.values, "unknown"]:
+                s = Suggestion(state=value)
+                assert s.get_state_display() == Model._get_FIELD_display(s, state)
+            for value in [*Outcome.values, ""]:
+                s = Suggestion(outcome=value)
+                assert s.get_outcome_display() == Model._get_FIELD_display(s, outcome)
+    with translation.override("zh-hans"):
+        assert Suggestion(outcome=Outcome.SOLVED).get_outcome_display() != Outcome.SOLVED
+    assert Suggestion(outcome="").get_outcome_display() == ""
+
+
+def test_the_list_shows_each_rows_lead_departments_and_their_open_deadlines(client, people):
+    open_item = people.assigned("2025001", co=[people.dept2])
+    replied = people.replied("2025002")
+    html = login(client, people.office).get(reverse("suggestions:list")).content.decode()
+    rows = {s: html.split(f'href="{detail(s)}"')[1].split("</tr>")[0] for s in (open_item, replied)}
+    open_due = open_item.assignments.get(department=people.dept).due_date
+    # The lead department and its deadline, marked overdue (March 2025 is long past); the
+    # co-handling department is not a lead.
+    assert people.dept.name in rows[open_item] and people.dept2.name not in rows[open_item]
+    assert open_due.isoformat() in rows[open_item] and "已超期" in rows[open_item]
+    # A replied lead: its department, no deadline, the outcome's label.
+    assert people.dept.name in rows[replied] and "已超期" not in rows[replied]
+    assert replied.assignments.get().due_date.isoformat() not in rows[replied]
+    assert "已经解决" in rows[replied] and "已答复" in rows[replied]
