@@ -532,8 +532,11 @@ class Reminder(models.Model):
     # No index of its own: the unique constraint's index starts with the recipient.
     recipient = models.ForeignKey(USER, verbose_name=_("recipient"), on_delete=models.CASCADE,
                                   related_name="reminders", db_index=False)
+    # No index of its own: nothing looks reminders up by assignment, and the product deletes no
+    # assignment (one is returned, not deleted; a suggestion cannot be deleted). Each index costs the
+    # daily scan a write per row in each of its three passes (reserve, claim, record).
     assignment = models.ForeignKey(Assignment, verbose_name=_("assignment"), null=True, blank=True,
-                                   on_delete=models.CASCADE, related_name="+")
+                                   on_delete=models.CASCADE, related_name="+", db_index=False)
     kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.DIGEST)
     threshold = models.SmallIntegerField(_("working days before the deadline"))
     scan_date = models.DateField(_("date"))

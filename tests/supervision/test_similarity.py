@@ -121,13 +121,19 @@ def test_it_rebuilds_the_whole_index(people):
     assert similarity.neighbours(s["2025004"])[0][0] == s["2024001"].pk
 
 
-def test_suggestions_indexed_together_find_each_other(people):
+def test_suggestions_indexed_together_find_each_other(people, monkeypatch):
     """An imported list's suggestions reach the worker with no bigrams (similarity.index_new): the
-    worker writes all of theirs before scoring any, so near-duplicates in one list find each other."""
+    worker writes all of theirs before scoring any, so each is scored against all the others."""
     s = corpus(people)
     pair = [s["2024001"].pk, s["2025004"].pk]
     TitleGram.objects.filter(suggestion_id__in=pair).delete()
     SimilarityEntry.objects.all().delete()
+    indexed = []
+    with monkeypatch.context() as m:
+        m.setattr(similarity, "index", lambda suggestion: indexed.append(
+            set(TitleGram.objects.filter(suggestion_id__in=pair).values_list("suggestion_id", flat=True))))
+        similarity.index_many(pair)
+    assert indexed == [set(pair), set(pair)]  # both titles' bigrams were there before the first was scored
     similarity.index_many(pair)
     assert TitleGram.objects.filter(suggestion_id=s["2024001"].pk, gram="扬招").exists()
     assert similarity.neighbours(s["2024001"])[0][0] == s["2025004"].pk
