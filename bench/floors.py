@@ -9,6 +9,8 @@
   ratio to it adds Django's page rendering (reported, no target).
 - `page`: an empty page of the product (base.html, header, session): the dashboards' floor.
 - `outcome_table`: the annual report's outcome table as of a date, in one GROUP BY.
+- `report_tables` (PostgreSQL; for information, no target): every table of the annual report in one
+  hand-written statement, checked figure for figure against the report (`measure.check_report_tables`).
 
 Only for the benchmark: `bench.urls` mounts the views beside the product's URLs.
 """
@@ -189,3 +191,50 @@ def outcome_table(year, as_of):
         cursor.execute(sql, {"year": year, "as_of": as_of})
         return dict(cursor.fetchall())
 
+
+
+# For information beside the target (which compares the whole report with `outcome_table`, one of its
+# tables): every table of the report's page in hand-written SQL, in one statement on PostgreSQL. The
+# year's and the previous year's items are read once, each with its outcome and ratings in force on
+# its own date; the tables are GROUPING SETS over them, and the departments' a join to the year's
+# assignments. Rows: (set, year, category, street, source, outcome, ratings, month, department, n1…n5),
+# `set` telling the grouping apart: 3 by category, street, source and outcome; 5 by ratings; 6 by
+# month; -1 by department (lead, co, replied, on time).
+REPORT_TABLES_SQL = """
+WITH items AS MATERIALIZED (
+  SELECT s.id, s.year, s.category_id, s.street_id, s.source, s.is_key, s.is_public, s.replied_on_time,
+         date_trunc('month', s.first_replied_on)::date AS month, r.replied, o.outcome, f.pair
+    FROM suggestions_suggestion s
+   CROSS JOIN LATERAL (SELECT CASE WHEN s.year = %(year)s THEN %(as_of)s::date ELSE %(previous_as_of)s::date END
+                       AS as_of) d
+   CROSS JOIN LATERAL (SELECT s.first_replied_on <= d.as_of AS replied) r
+    LEFT JOIN LATERAL (SELECT o.outcome FROM suggestions_outcomerecord o
+                        WHERE o.suggestion_id = s.id AND o.effective_on <= d.as_of
+                        ORDER BY o.effective_on DESC, o.id DESC LIMIT 1) o ON r.replied
+    LEFT JOIN LATERAL (SELECT f.result || ' ' || f.attitude AS pair FROM suggestions_feedback f
+                        WHERE f.suggestion_id = s.id AND f.recorded_on <= d.as_of
+                        ORDER BY f.recorded_on DESC, f.id DESC LIMIT 1) f ON TRUE
+   WHERE s.year IN (%(year)s, %(year)s - 1) AND s.assigned_on <= d.as_of
+     AND (s.state <> 'withdrawn' OR s.withdrawn_on > d.as_of)
+)
+SELECT GROUPING(category_id, pair, month), year, category_id, street_id, source, outcome, pair, month, NULL::bigint,
+       count(*), count(*) FILTER (WHERE replied), count(*) FILTER (WHERE replied AND replied_on_time),
+       count(*) FILTER (WHERE is_key), count(*) FILTER (WHERE replied AND is_public)
+  FROM items
+ GROUP BY GROUPING SETS ((year, category_id, street_id, source, outcome), (year, pair), (year, month))
+UNION ALL
+SELECT -1, %(year)s, NULL, NULL, NULL, CASE WHEN a.role = 'lead' THEN i.outcome END, NULL, NULL, a.department_id,
+       count(*) FILTER (WHERE a.role = 'lead'), count(*) FILTER (WHERE a.role <> 'lead'),
+       count(*) FILTER (WHERE a.role = 'lead' AND i.replied),
+       count(*) FILTER (WHERE a.role = 'lead' AND i.replied AND i.replied_on_time), 0
+  FROM items i JOIN suggestions_assignment a ON a.suggestion_id = i.id
+ WHERE i.year = %(year)s AND a.assigned_on <= %(as_of)s AND (a.state <> 'returned' OR a.returned_on > %(as_of)s)
+ GROUP BY a.department_id, CASE WHEN a.role = 'lead' THEN i.outcome END
+"""
+
+
+def report_tables(year, as_of, previous_as_of):
+    """The rows of REPORT_TABLES_SQL (PostgreSQL only: LATERAL and GROUPING SETS)."""
+    with connection.cursor() as cursor:
+        cursor.execute(REPORT_TABLES_SQL, {"year": year, "as_of": as_of, "previous_as_of": previous_as_of})
+        return cursor.fetchall()

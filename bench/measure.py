@@ -10,6 +10,7 @@ import math
 import random
 import re
 import time
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -28,7 +29,7 @@ from departments import scoping
 from departments.models import Department, Membership, Street
 from reports import queries
 from suggestions import deadlines, demo, reminders, spreadsheets
-from suggestions.choices import OPEN_ASSIGNMENT_STATES, AssignmentState, Outcome, SuggestionState
+from suggestions.choices import OPEN_ASSIGNMENT_STATES, AssignmentState, Outcome, Rating, SuggestionState
 from suggestions.models import Assignment, Category, Deputy, Suggestion
 
 from . import floors
@@ -288,10 +289,13 @@ def query_counts(site, pages):
 def measure_report(year, as_of, repetitions):
     """The whole annual report (`reports.queries.annual`, every table) as the report page computes it
     for the coordinator, against the outcome table in one GROUP BY, alternately; checks that both
-    count the same."""
+    count the same. On PostgreSQL also, for information, against every table of the report in
+    hand-written SQL (`floors.report_tables`), checked table by table against the report."""
     params = queries.Params(year=year, as_of=as_of)
+    previous_as_of = queries.year_earlier(as_of)
     office = get_user_model().objects.get(username=USERS["coordinator"])
-    report_times, floor_times = [], []
+    whole = connection.vendor == "postgresql"
+    report_times, floor_times, tables_times = [], [], []
     for _ in range(repetitions):
         office = get_user_model().objects.get(pk=office.pk)  # each request reads its user afresh
         started = time.perf_counter()
@@ -300,15 +304,97 @@ def measure_report(year, as_of, repetitions):
         started = time.perf_counter()
         table = floors.outcome_table(year, as_of)
         floor_times.append(time.perf_counter() - started)
+        if whole:
+            started = time.perf_counter()
+            rows = floors.report_tables(year, as_of, previous_as_of)
+            tables_times.append(time.perf_counter() - started)
     for outcome in Outcome.values:
         if table.get(outcome, 0) != report["outcomes"][outcome]["count"]:
             raise AssertionError(f"report and floor disagree on {outcome}: {report['outcomes']} != {table}")
     if sum(table.values()) != report["total"] or sum(n for o, n in table.items() if o) != report["replied"]:
         raise AssertionError(f"report and floor disagree on the totals: {report['total']}, {table}")
+    if whole:
+        check_report_tables(report, rows, year)
     with CaptureQueriesContext(connection) as captured:
         queries.annual(get_user_model().objects.get(pk=office.pk), params)
     return {"report": summary(report_times), "floor": summary(floor_times), "queries": len(captured),
-            "items": report["total"]}
+            "items": report["total"], **({"tables_floor": summary(tables_times)} if whole else {})}
+
+
+def _report_figures(headline):
+    satisfaction = headline["satisfaction"]
+    return {"total": headline["total"], "replied": headline["replied"], "on_time": headline["replied_on_time"],
+            "key": headline["key_suggestions"], "public": headline["public"],
+            "outcomes": {o: headline["outcomes"][o]["count"] for o in Outcome.values},
+            "result": {r: satisfaction["result"][r] for r in Rating.values},
+            "attitude": {r: satisfaction["attitude"][r] for r in Rating.values}}
+
+
+def check_report_tables(report, rows, year):
+    """The tables of `floors.report_tables`' rows must be the report's, figure for figure."""
+    names = {"category": dict(Category.objects.values_list("pk", "name")),
+             "street": dict(Street.objects.values_list("pk", "name")),
+             "department": dict(Department.objects.values_list("pk", "name"))}
+    years = {y: {"total": 0, "replied": 0, "on_time": 0, "key": 0, "public": 0, "outcomes": Counter(),
+                 "result": Counter(), "attitude": Counter()} for y in (year, year - 1)}
+    dims = {"category": defaultdict(Counter), "street": defaultdict(Counter), "source": defaultdict(Counter)}
+    months, departments = Counter(), defaultdict(Counter)
+    for grouping, y, category, street, source, outcome, pair, month, department, *n in rows:
+        if grouping == 3:  # by category, street, source and outcome
+            figures = years[y]
+            for key, value in zip(("total", "replied", "on_time", "key", "public"), n, strict=True):
+                figures[key] += value
+            if outcome:
+                figures["outcomes"][outcome] += n[1]
+            if y == year:
+                for dim, key in (("category", names["category"].get(category)),
+                                 ("street", names["street"].get(street)), ("source", source)):
+                    if key is not None:
+                        row = dims[dim][key]
+                        row.update(total=n[0], replied=n[1], on_time=n[2], **({outcome: n[1]} if outcome else {}))
+        elif grouping == 5 and pair:  # by ratings
+            result, attitude = pair.split(" ")
+            years[y]["result"][result] += n[0]
+            years[y]["attitude"][attitude] += n[0]
+        elif grouping == 6 and y == year and month and n[1]:  # replies by month
+            months[month.strftime("%Y-%m")] += n[1]
+        elif grouping == -1:  # by department
+            row = departments[names["department"][department]]
+            row.update(lead=n[0], co=n[1], replied=n[2], on_time=n[3], **({outcome: n[2]} if outcome else {}))
+    solved, both = Outcome.SOLVED, (Outcome.SOLVED, Outcome.IN_PROGRESS)
+    expected = {
+        "headline": {**years[year], "outcomes": {o: years[year]["outcomes"][o] for o in Outcome.values},
+                     "result": {r: years[year]["result"][r] for r in Rating.values},
+                     "attitude": {r: years[year]["attitude"][r] for r in Rating.values}},
+        "previous": {**years[year - 1], "outcomes": {o: years[year - 1]["outcomes"][o] for o in Outcome.values},
+                     "result": {r: years[year - 1]["result"][r] for r in Rating.values},
+                     "attitude": {r: years[year - 1]["attitude"][r] for r in Rating.values}},
+        "by_category": {k: (r["total"], r["replied"], r[solved], sum(r[o] for o in both))
+                        for k, r in dims["category"].items()},
+        "by_street": {k: (r["total"], r["replied"], r[solved], sum(r[o] for o in both))
+                      for k, r in dims["street"].items()},
+        "by_source": {k: (r["total"], r["replied"], r["on_time"], r[solved], sum(r[o] for o in both))
+                      for k, r in dims["source"].items()},
+        "by_month": dict(months),
+        "by_department": {k: (r["lead"], r["co"], r["replied"], r["on_time"], *(r[o] for o in Outcome.values))
+                          for k, r in departments.items()},
+    }
+    got = {
+        "headline": _report_figures(report),
+        "previous": _report_figures(report["previous_year"]),
+        "by_category": {r["category"]: (r["total"], r["replied"], r["solved"], r["solved_or_in_progress"])
+                        for r in report["by_category"]},
+        "by_street": {r["street"]: (r["total"], r["replied"], r["solved"], r["solved_or_in_progress"])
+                      for r in report["by_street"]},
+        "by_source": {r["source"]: (r["total"], r["replied"], r["on_time"], r["solved"], r["solved_or_in_progress"])
+                      for r in report["by_source"]},
+        "by_month": {r["month"]: r["replied"] for r in report["by_month"]},
+        "by_department": {r["department"]: (r["lead"], r["co"], r["replied"], r["on_time"],
+                                            *(r[o] for o in Outcome.values)) for r in report["by_department"]},
+    }
+    for name, value in got.items():
+        if value != expected[name]:
+            raise AssertionError(f"the report and its tables in SQL disagree on {name}: {value} != {expected[name]}")
 
 
 # --- the export -----------------------------------------------------------------------------------

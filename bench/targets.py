@@ -143,6 +143,11 @@ def table(results):
                 out.append(f"  {_k(size)}: {r['items']:,} items, report {ms(r['report']['p50'])} "
                            f"({r['queries']} queries), SQL floor {ms(r['floor']['p50'])}, "
                            f"ratio {r['report']['p50'] / r['floor']['p50']:.2f}×")
+                if "tables_floor" in r:  # for information: every table of the report in hand-written SQL
+                    tables = r["tables_floor"]["p50"]
+                    out.append(f"       all its tables in one hand-written SQL statement {ms(tables)}: "
+                               f"{tables / r['floor']['p50']:.2f}× the floor; "
+                               f"the report {r['report']['p50'] / tables:.2f}× it")
     export = results.get("export")
     if export:
         out.append("")

@@ -105,6 +105,8 @@ def test_it_prints_a_table_with_a_line_per_target():
             "queries": {"10000": {"list": [200, 9]}, "100000": {"list": [200, 9]}},
             "rows": {"10000": {"coordinator": 25}, "100000": {"coordinator": 25}}},
         "reminders": {"100000": {"staffed": {"seconds": 6.0, "open": 100000, "due": 1, "reserved": 1, "digests": 1}}},
+        "report": {"100000": {"report": {"p50": 0.18}, "floor": {"p50": 0.02}, "tables_floor": {"p50": 0.15},
+                              "queries": 16, "items": 9959}},
     }
     lines = {t.name: t for t in targets.evaluate(results)}
     text = targets.table(results)
@@ -114,4 +116,7 @@ def test_it_prints_a_table_with_a_line_per_target():
     assert not lines["list p50 (handler) growth 10k → 100k < 1.3×"].ok  # 1.5×
     assert lines["query counts equal at 10k and 100k (1 pages)"].ok
     assert not lines["reminder scan over 100,000 open assignments < 5 s"].ok
+    assert not lines["annual report (100k) within 2.0× its SQL floor"].ok  # 9×
+    # For information, no target: the report's tables all in hand-written SQL, against both.
+    assert "all its tables in one hand-written SQL statement 150.0 ms: 7.50× the floor; the report 1.20× it" in text
     assert all(t.line() in text for t in lines.values())
