@@ -169,6 +169,10 @@ def table(results):
                        f"({1000 * i['import']['seconds'] / i['import']['rows']:.1f} ms a row), "
                        f"parse {i['parse']['seconds']:.2f} s, "
                        f"ratio {i['import']['seconds'] / i['parse']['seconds']:.1f}×")
+            if "database_seconds" in i["import"]:  # for information: the statements alone, against parsing
+                db = i["import"]["database_seconds"]
+                out.append(f"       of which its database statements {db:.1f} s, "
+                           f"{db / i['parse']['seconds']:.1f}× the parsing")
     scan = results.get("reminders")
     if scan:
         out.append("")
