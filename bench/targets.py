@@ -94,6 +94,12 @@ def evaluate(results):
     return targets
 
 
+def _best_of(results, beside=None):
+    """How a measurement made a few times is given: its fastest run (`bench.__main__.fastest`)."""
+    runs = results.get("runs", 1)
+    return f"; the fastest of {runs} runs" + (f", alternately with {beside}" if beside else "") if runs > 1 else ""
+
+
 def _export_memory(e):
     return e["product"]["peak_mb"] - e["product"]["baseline_mb"]
 
@@ -151,7 +157,7 @@ def table(results):
     export = results.get("export")
     if export:
         out.append("")
-        out.append("Export (.xlsx, every suggestion; peak RSS of its own process)")
+        out.append(f"Export (.xlsx, every suggestion; peak RSS of its own process{_best_of(results, 'the floor')})")
         for size in sizes:
             e = export.get(str(size))
             if e:
@@ -162,7 +168,7 @@ def table(results):
     imports = results.get("import")
     if imports:
         out.append("")
-        out.append(f"Import (at {_k(imports['size'])} suggestions; rolled back)")
+        out.append(f"Import (at {_k(imports['size'])} suggestions; rolled back{_best_of(results, 'the parsing')})")
         for kind, label in (("new", "new suggestions"), ("round_trip", "an export re-imported unchanged")):
             i = imports[kind]
             out.append(f"  {i['import']['rows']:,} rows, {label}: import {i['import']['seconds']:.1f} s "
@@ -176,7 +182,7 @@ def table(results):
     scan = results.get("reminders")
     if scan:
         out.append("")
-        out.append("Reminder scan (reserve and deliver; rolled back)")
+        out.append(f"Reminder scan (reserve and deliver; rolled back{_best_of(results)})")
         for size in sizes:
             for kind, label in (("staffed", "every department staffed"), ("seed_users", "the seed's users only")):
                 r = scan.get(str(size), {}).get(kind)

@@ -109,6 +109,7 @@ def test_it_prints_a_table_with_a_line_per_target():
         "reminders": {"100000": {"staffed": {"seconds": 6.0, "open": 100000, "due": 1, "reserved": 1, "digests": 1}}},
         "report": {"100000": {"report": {"p50": 0.18}, "floor": {"p50": 0.02}, "tables_floor": {"p50": 0.15},
                               "queries": 16, "items": 9959}},
+        "runs": 2,
         "import": {"size": 100000, **{kind: {"import": {"seconds": 15.0, "rows": 10000, "database_seconds": 5.4},
                                              "parse": {"seconds": 1.8, "rows": 10000}}
                                       for kind in ("new", "round_trip")}},
@@ -126,4 +127,12 @@ def test_it_prints_a_table_with_a_line_per_target():
     assert "all its tables in one hand-written SQL statement 150.0 ms: 7.50× the floor; the report 1.20× it" in text
     assert not lines["import of 10,000 rows (new suggestions) within 3.0× of parsing"].ok  # 8.3×
     assert "of which its database statements 5.4 s, 3.0× the parsing" in text
+    assert "Import (at 100k suggestions; rolled back; the fastest of 2 runs, alternately with the parsing)" in text
     assert all(t.line() in text for t in lines.values())
+
+
+def test_a_measurement_made_a_few_times_counts_its_least_disturbed_run():
+    from bench.__main__ import fastest
+
+    runs = [{"seconds": 3.1, "peak_mb": 80}, {"seconds": 2.4, "peak_mb": 81}, {"seconds": 2.9, "peak_mb": 79}]
+    assert fastest(runs) == runs[1]
