@@ -192,7 +192,6 @@ def outcome_table(year, as_of):
         return dict(cursor.fetchall())
 
 
-
 # For information beside the target (which compares the whole report with `outcome_table`, one of its
 # tables): every table of the report's page in hand-written SQL, in one statement on PostgreSQL. The
 # year's and the previous year's items are read once, each with its outcome and ratings in force on

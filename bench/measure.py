@@ -362,17 +362,20 @@ def check_report_tables(report, rows, year):
             row = departments[names["department"][department]]
             row.update(lead=n[0], co=n[1], replied=n[2], on_time=n[3], **({outcome: n[2]} if outcome else {}))
     solved, both = Outcome.SOLVED, (Outcome.SOLVED, Outcome.IN_PROGRESS)
+
+    def every_value(figures):  # zeros written out, as the report writes them
+        return {**figures, "outcomes": {o: figures["outcomes"][o] for o in Outcome.values},
+                "result": {r: figures["result"][r] for r in Rating.values},
+                "attitude": {r: figures["attitude"][r] for r in Rating.values}}
+
+    def solved_of(dim):
+        return {k: (r["total"], r["replied"], r[solved], sum(r[o] for o in both)) for k, r in dims[dim].items()}
+
     expected = {
-        "headline": {**years[year], "outcomes": {o: years[year]["outcomes"][o] for o in Outcome.values},
-                     "result": {r: years[year]["result"][r] for r in Rating.values},
-                     "attitude": {r: years[year]["attitude"][r] for r in Rating.values}},
-        "previous": {**years[year - 1], "outcomes": {o: years[year - 1]["outcomes"][o] for o in Outcome.values},
-                     "result": {r: years[year - 1]["result"][r] for r in Rating.values},
-                     "attitude": {r: years[year - 1]["attitude"][r] for r in Rating.values}},
-        "by_category": {k: (r["total"], r["replied"], r[solved], sum(r[o] for o in both))
-                        for k, r in dims["category"].items()},
-        "by_street": {k: (r["total"], r["replied"], r[solved], sum(r[o] for o in both))
-                      for k, r in dims["street"].items()},
+        "headline": every_value(years[year]),
+        "previous": every_value(years[year - 1]),
+        "by_category": solved_of("category"),
+        "by_street": solved_of("street"),
         "by_source": {k: (r["total"], r["replied"], r["on_time"], r[solved], sum(r[o] for o in both))
                       for k, r in dims["source"].items()},
         "by_month": dict(months),
