@@ -167,6 +167,17 @@ def index_many(pks):
         index(s)
 
 
+def index_missing():
+    """What no worker indexed (a broker unreachable when the suggestions were saved): the suggestions
+    with no list or a stale one, indexed as the worker would have (`index_many`: their bigrams first,
+    and each one put into its neighbours' lists, which `rebuild` does not do). One query when there is
+    nothing to do."""
+    fresh = SimilarityEntry.objects.filter(stale=False).values("suggestion_id")
+    pks = list(Suggestion.objects.exclude(pk__in=fresh).values_list("pk", flat=True))
+    if pks:
+        index_many(pks)
+
+
 _pending = threading.local()
 
 

@@ -12,6 +12,5 @@ def index_similar(pks):
 
 @shared_task(name="supervision.index_missing", ignore_result=True)
 def index_missing():
-    """Nightly: index what no worker indexed (a broker unreachable when the suggestions were saved),
-    the title bigrams first. Nothing to do on a night after a day when the workers kept up."""
-    similarity.rebuild(missing_only=True)
+    """Nightly: index what no worker indexed (a broker unreachable when the suggestions were saved)."""
+    similarity.index_missing()

@@ -142,11 +142,18 @@ def test_suggestions_indexed_together_find_each_other(people, monkeypatch):
 
 def test_the_night_indexes_what_no_worker_did(people, settings):
     s = corpus(people)
-    TitleGram.objects.filter(suggestion=s["2024001"]).delete()
-    SimilarityEntry.objects.all().delete()
+    similarity.index_many([x.pk for x in s.values()])
+    # 2025004 as an import leaves it when no worker ran: no bigrams, no list, in nobody's list.
+    TitleGram.objects.filter(suggestion=s["2025004"]).delete()
+    SimilarityEntry.objects.filter(suggestion=s["2025004"]).delete()
+    for entry in SimilarityEntry.objects.all():
+        entry.neighbours = [[p, score] for p, score in entry.neighbours if p != s["2025004"].pk]
+        entry.save()
     tasks.index_missing()
-    assert TitleGram.objects.filter(suggestion=s["2024001"], gram="扬招").exists()
+    assert TitleGram.objects.filter(suggestion=s["2025004"], gram="扬招").exists()
     assert SimilarityEntry.objects.filter(stale=False).count() == len(CORPUS)
+    # Its near-duplicate's list, fresh all along, now has it first, as the worker would have made it.
+    assert SimilarityEntry.objects.get(suggestion=s["2024001"]).neighbours[0][0] == s["2025004"].pk
     assert settings.CELERY_BEAT_SCHEDULE["index-missing-similar"]["task"] == tasks.index_missing.name
 
 
