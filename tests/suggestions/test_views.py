@@ -2,14 +2,17 @@
 import datetime as dt
 
 import pytest
+from django import forms
 from django.db import connection
+from django.http import QueryDict
+from django.test.html import parse_html
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEntry
 from departments.models import Department
-from suggestions import workflow
+from suggestions import filters, workflow
 from suggestions.models import Deputy, Event, Suggestion
 from tests.base import PASSWORD
 
@@ -252,6 +255,26 @@ def test_the_filter_form_shows_a_department_added_after_its_choices_were_cached(
     Department.objects.filter(name="区财政局").update(name="区财政局（改名）")  # no signal: the cache may lag…
     Department.objects.get(name="区财政局（改名）").save()  # …until the next save through the model
     assert "区财政局（改名）" in client.get(reverse("suggestions:list")).content.decode()
+
+
+def test_the_filter_form_writes_the_markup_django_would(people):
+    """The list's selects and inputs are written in Python (`filters.QuickSelect`, `QuickInputMixin`),
+    from cached and escaped choices: the same elements, attributes, options and selection as Django's
+    own rendering of the same widgets."""
+    Department.objects.create(name='<区>财政局 & "审计"')
+
+    data = QueryDict(mutable=True)
+    data.update({"q": '整治 & <b>"', "year": "2025", "state": "replied", "department": str(people.dept2.pk)})
+    for query in (None, data):
+        for _ in range(2):  # the choices read, then from the cache
+            form = filters.for_user(people.office, query).form
+            for bound in form:
+                attrs = bound.build_widget_attrs({"id": bound.auto_id})
+                ours = bound.field.widget.render(bound.html_name, bound.value(), attrs)
+                djangos = forms.Widget.render(bound.field.widget, bound.html_name, bound.value(), attrs)
+                assert parse_html(ours) == parse_html(djangos), bound.name  # attributes in any order
+            assert "&lt;区&gt;财政局 &amp; &quot;审计&quot;" in str(form["department"])
+    assert f'<option value="{people.dept2.pk}" selected>' in str(form["department"])
 
 
 def test_it_keeps_the_detail_queries_constant(client, people):
