@@ -277,6 +277,19 @@ def test_the_filter_form_writes_the_markup_django_would(people):
     assert f'<option value="{people.dept2.pk}" selected>' in str(form["department"])
 
 
+def test_the_filter_form_speaks_each_requests_language(client, people):
+    """Its form class is made once (`SuggestionFilter.get_form_class`): its labels stay lazy, each page
+    in the language it is asked in."""
+    login(client, people.office)
+    for language, words in (("zh-hans", ["状态", "全部", "已超期"]), ("en", ["State", "All", "Overdue"]),
+                            ("zh-hans", ["状态", "全部", "已超期"])):
+        page = client.get(reverse("suggestions:list"), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        form = page[page.index('<form method="get" class="card filters"'):]
+        form = form[:form.index("</form>")]
+        for word in words:
+            assert f">{word}<" in form, (language, word)
+
+
 def test_it_keeps_the_detail_queries_constant(client, people):
     s = people.replied("2025001")
     login(client, people.office)
