@@ -111,6 +111,8 @@ class Site:
         for role in ("coordinator", "handler"):
             pages += [(f"list {role}", role, self.list_url(role)), (f"list floor {role}", role, self.floor_url(role)),
                       (f"list bare SQL {role}", role, self.floor_url(role, bare=True))]
+        # For information: the office's list as it opens, every suggestion of every year (no target).
+        pages.append(("list unfiltered coordinator", "coordinator", reverse("suggestions:list")))
         pages += [(f"dashboard {role}", role, reverse("suggestions:dashboard")) for role in USERS]
         pages.append(("page floor", "coordinator", reverse("bench_floor_page")))
         return pages

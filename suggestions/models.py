@@ -109,6 +109,10 @@ class Suggestion(models.Model):
             models.Index(fields=["year", "state"]),
             models.Index(fields=["year", "outcome"]),
             models.Index(fields=["year", "source"]),
+            # The list's order, newest year first and then by number (the unique (year, number) cannot
+            # give it, as the two go in opposite directions): a page of the whole list reads 25 entries
+            # of this index instead of sorting the latest year (14 ms for a year of 10,000 items).
+            models.Index(fields=["-year", "number", "id"], name="suggestion_list_order"),
             # The dashboards' "awaiting the deputy's feedback", counted and listed from this index alone.
             models.Index(fields=["-year", "number"], condition=models.Q(awaiting_feedback=True, state="replied"),
                          name="awaiting_feedback"),
