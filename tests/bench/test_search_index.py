@@ -1,5 +1,5 @@
-"""The list's text search on PostgreSQL, where the indexes of migrations 0005 and 0013 serve it, finds exactly
-what a plain case-insensitive substring match on number, title and lead deputy finds."""
+"""The list's text search on PostgreSQL, where the indexes of migrations 0005 and 0013 serve it,
+finds exactly what a plain case-insensitive substring match on number, title and lead deputy finds."""
 import pytest
 from django.db import connection, transaction
 from django.db.models import Q
@@ -48,7 +48,7 @@ def test_it_finds_a_suggestion_by_its_new_title_after_an_edit(suggestions, peopl
 def test_a_department_searches_its_own_suggestions_through_one_index(require_postgres, people):
     """Its departments and the search's bigrams are two columns of one GIN index (migration 0013):
     PostgreSQL reads the items holding both in one index scan, instead of reading each column's
-    whole list and ANDing them. The rows are those of the plain EXISTS and substring match."""
+    whole list and ANDing them; each department finds its own items only."""
     for i, title in enumerate(TITLES):
         people.assigned(f"20250{i:02d}", lead=people.dept if i % 2 == 0 else people.dept2, title=title)
     mine = SuggestionFilter({"q": "整治"}, queryset=scoping.suggestions(people.handler)).qs
